@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Sentry.Kernel;
+
+namespace Sentry.Host;
+
+/// <summary>
+/// The `sentry` command line. `do` runs one program in a sandbox; the OCI runtime commands come
+/// with their own issue. Exit codes: the program's status, 127 program not found, 126 not
+/// executable, 2 bad usage, 1 Sentry could not set up the sandbox.
+/// </summary>
+public static class Cli
+{
+    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--strace] [--cwd DIR] [--env K=V]... PROGRAM [ARGS...]";
+
+    /// <summary>Options of `do` that take a value (so the program's own flags can be told apart from ours).</summary>
+    static readonly string[] s_valueOptions = ["--platform", "--cwd", "--env"];
+
+    public static int Run(string[] args)
+    {
+        var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
+        platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
+        var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
+        var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
+        var env = new Option<string[]>("--env") { Description = "add KEY=VALUE to the program's environment" };
+        var command = new Argument<string[]>("program") { Arity = ArgumentArity.OneOrMore, Description = "program and its arguments" };
+
+        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, command };
+        var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
+
+        var parse = root.Parse(SeparateProgram(args));
+        if (parse.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"sentry: {parse.Errors[0].Message}");
+            Console.Error.WriteLine(parse.CommandResult.Command == doCmd || args.Length == 0 ? DoUsage : "usage: sentry do ...");
+            return 2;
+        }
+        if (parse.CommandResult.Command != doCmd)
+            return parse.Invoke(); // --help, --version
+
+        var argv = parse.GetValue(command)!;
+        var environment = new List<string>();
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+            environment.Add($"{e.Key}={e.Value}");
+        foreach (var kv in parse.GetValue(env) ?? [])
+        {
+            if (!kv.Contains('=')) { Console.Error.WriteLine($"sentry: --env {kv}: expected KEY=VALUE"); Console.Error.WriteLine(DoUsage); return 2; }
+            string key = kv[..kv.IndexOf('=')];
+            environment.RemoveAll(x => x.StartsWith(key + "=", StringComparison.Ordinal));
+            environment.Add(kv);
+        }
+        var options = new SandboxOptions
+        {
+            Program = argv[0],
+            Args = argv,
+            Env = environment,
+            Cwd = parse.GetValue(cwd) ?? Environment.CurrentDirectory,
+            Strace = parse.GetValue(strace),
+        };
+        return DoCommand.Execute(parse.GetValue(platform)!, options);
+    }
+
+    /// <summary>
+    /// Inserts "--" before the program name after `do`, so that the program's own flags
+    /// (`ls -l`) are never taken for Sentry's, as with `runsc do` and `env`.
+    /// </summary>
+    static string[] SeparateProgram(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "do") return args;
+        var list = new List<string> { "do" };
+        for (int i = 1; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a == "--") { list.AddRange(args[i..]); return [.. list]; }
+            if (a.StartsWith('-') && a.Length > 1)
+            {
+                list.Add(a);
+                if (Array.IndexOf(s_valueOptions, a) >= 0 && i + 1 < args.Length) list.Add(args[++i]);
+                continue;
+            }
+            list.Add("--");
+            list.AddRange(args[i..]);
+            return [.. list];
+        }
+        return [.. list];
+    }
+}

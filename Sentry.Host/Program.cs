@@ -1,0 +1,3 @@
+using Sentry.Host;
+
+return Cli.Run(args);

@@ -1,0 +1,22 @@
+namespace Sentry.Kernel.Memory;
+
+/// <summary>Something whose contents can back a file mapping: the memory manager reads pages from it on fault.</summary>
+public interface IMappable
+{
+    /// <summary>
+    /// Fills <paramref name="page"/> with the bytes at <paramref name="offset"/>, zero beyond the end
+    /// of the file. Returns the number of file bytes copied (0 when the page lies past the end) or -errno.
+    /// </summary>
+    long ReadPage(long offset, Span<byte> page);
+
+    /// <summary>Current size of the file in bytes: pages wholly past it raise SIGBUS when touched.</summary>
+    long Size { get; }
+
+    /// <summary>Takes a reference for a VMA that maps this object.</summary>
+    void IncRef();
+    /// <summary>Drops a VMA's reference.</summary>
+    void DecRef();
+
+    /// <summary>Name shown in /proc/self/maps.</summary>
+    string MapName { get; }
+}

@@ -1,0 +1,216 @@
+using Sentry.Kernel.Abi;
+using Sentry.Platform;
+using static Sentry.Kernel.Abi.Linux;
+
+namespace Sentry.Kernel.Memory;
+
+// Page faults from the platform and the kernel's own reads and writes of application memory.
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// Resolves a fault at <paramref name="addr"/>: populates and maps the page and its neighbours.
+    /// Returns 0 when the application may retry, else the signal Linux would send (SIGSEGV, SIGBUS).
+    /// </summary>
+    public int HandleFault(ulong addr, AccessType access)
+    {
+        var v = Find(addr);
+        if (v == null || v.Prot == 0) return SIGSEGV;
+        if ((access & AccessType.Write) != 0 && (v.Prot & PROT_WRITE) == 0) return SIGSEGV;
+        if ((access & AccessType.Execute) != 0 && (v.Prot & PROT_EXEC) == 0) return SIGSEGV;
+        ulong page = PageDown(addr);
+        if (_pages.TryGetValue(page, out var pte) && pte.Mapped) return SIGSEGV; // mapped with the VMA's rights: a real violation
+        ulong limit = FileLimit(v);
+        if (page >= limit) return SIGBUS;
+
+        const ulong block = FaultAroundPages * Page;
+        ulong ws = Math.Max(v.Start, page & ~(block - 1));
+        ulong we = Math.Min(Math.Min(v.End, limit), ws + block);
+        if (Populate(v, ws, we) < 0) return SIGBUS;
+        MapPopulated(v, ws, we);
+        return 0;
+    }
+
+    /// <summary>End of the pages of <paramref name="v"/> that have file data behind them (VMA end for anonymous memory).</summary>
+    static ulong FileLimit(Vma v)
+    {
+        if (v.File == null) return v.End;
+        long size = v.File.Size;
+        long pagesPastOffset = (long)PageUp((ulong)Math.Max(0, size)) - v.FileOffset;
+        if (pagesPastOffset <= 0) return v.Start;
+        ulong lim = v.Start + (ulong)pagesPastOffset;
+        return lim < v.Start || lim > v.End ? v.End : lim;
+    }
+
+    /// <summary>Gives every page of [start, end) in <paramref name="v"/> a frame; runs of new pages get contiguous frames.</summary>
+    long Populate(Vma v, ulong start, ulong end)
+    {
+        ulong va = start;
+        while (va < end)
+        {
+            if (_pages.ContainsKey(va)) { va += Page; continue; }
+            ulong runEnd = va + Page;
+            while (runEnd < end && !_pages.ContainsKey(runEnd)) runEnd += Page;
+            int n = (int)((runEnd - va) / Page);
+            long frame = _mem.Allocate(n);
+            if (frame < 0) return -Errno.ENOMEM;
+            for (int k = 0; k < n; k++)
+            {
+                ulong pva = va + (ulong)k * Page;
+                long f = frame + (long)k * PAGE_SIZE;
+                if (v.File != null)
+                {
+                    long r = v.File.ReadPage(v.FileOffset + (long)(pva - v.Start), _mem.Span(f, PAGE_SIZE));
+                    if (r < 0) { for (int j = k; j < n; j++) _mem.Free(frame + (long)j * PAGE_SIZE); return r; }
+                }
+                _pages[pva] = new Pte { Frame = f, Mapped = false };
+            }
+            va = runEnd;
+        }
+        return 0;
+    }
+
+    /// <summary>Maps the populated, not yet mapped pages of [start, end) into the platform, coalescing contiguous frames.</summary>
+    void MapPopulated(Vma v, ulong start, ulong end)
+    {
+        var prot = (Protection)(v.Prot & 7);
+        ulong va = start;
+        while (va < end)
+        {
+            if (!_pages.TryGetValue(va, out var first) || first.Mapped) { va += Page; continue; }
+            ulong runEnd = va + Page;
+            long nextFrame = first.Frame + PAGE_SIZE;
+            while (runEnd < end && _pages.TryGetValue(runEnd, out var p) && !p.Mapped && p.Frame == nextFrame)
+            {
+                runEnd += Page;
+                nextFrame += PAGE_SIZE;
+            }
+            long r = AddressSpace.MapFile(va, runEnd - va, first.Frame, prot);
+            if (r == 0)
+                for (ulong a = va; a < runEnd; a += Page)
+                {
+                    var p = _pages[a];
+                    p.Mapped = true;
+                    _pages[a] = p;
+                }
+            va = runEnd;
+        }
+    }
+
+    /// <summary>
+    /// The MemoryFile offset of the page at <paramref name="va"/>, populating it if needed (without
+    /// telling the platform). Returns -EFAULT when the application could not make that access itself.
+    /// </summary>
+    long FrameFor(ulong va, bool write, bool force)
+    {
+        ulong page = PageDown(va);
+        if (_pages.TryGetValue(page, out var pte))
+        {
+            if (!force)
+            {
+                var v0 = Find(va);
+                if (v0 == null || v0.Prot == 0 || (write && (v0.Prot & PROT_WRITE) == 0)) return -Errno.EFAULT;
+            }
+            return pte.Frame;
+        }
+        var v = Find(va);
+        if (v == null) return -Errno.EFAULT;
+        if (!force && (v.Prot == 0 || (write && (v.Prot & PROT_WRITE) == 0))) return -Errno.EFAULT;
+        if (page >= FileLimit(v)) return -Errno.EFAULT;
+        if (Populate(v, page, page + Page) < 0) return -Errno.EFAULT;
+        return _pages[page].Frame;
+    }
+
+    bool RangeOk(ulong addr, ulong len) => addr + len >= addr && addr + len <= MaxAddress;
+
+    /// <summary>Copies application memory at <paramref name="addr"/> into <paramref name="dst"/>. Returns 0 or -EFAULT.</summary>
+    public int CopyIn(ulong addr, Span<byte> dst)
+    {
+        if (!RangeOk(addr, (ulong)dst.Length)) return -Errno.EFAULT;
+        while (dst.Length > 0)
+        {
+            long f = FrameFor(addr, false, false);
+            if (f < 0) return -Errno.EFAULT;
+            int off = (int)(addr & (Page - 1));
+            int n = Math.Min(dst.Length, PAGE_SIZE - off);
+            _mem.Span(f + off, n).CopyTo(dst);
+            dst = dst[n..];
+            addr += (ulong)n;
+        }
+        return 0;
+    }
+
+    /// <summary>Copies <paramref name="src"/> to application memory. Returns 0 or -EFAULT.
+    /// <paramref name="force"/> ignores protections (the loader zeroing a segment tail).</summary>
+    public int CopyOut(ulong addr, ReadOnlySpan<byte> src, bool force = false)
+    {
+        if (!RangeOk(addr, (ulong)src.Length)) return -Errno.EFAULT;
+        while (src.Length > 0)
+        {
+            long f = FrameFor(addr, true, force);
+            if (f < 0) return -Errno.EFAULT;
+            int off = (int)(addr & (Page - 1));
+            int n = Math.Min(src.Length, PAGE_SIZE - off);
+            src[..n].CopyTo(_mem.Span(f + off, n));
+            src = src[n..];
+            addr += (ulong)n;
+        }
+        return 0;
+    }
+
+    /// <summary>Checks that [addr, addr+len) could be written by the application, without populating pages.</summary>
+    public bool IsWritable(ulong addr, ulong len)
+    {
+        if (len == 0) return true;
+        if (!RangeOk(addr, len)) return false;
+        ulong end = addr + len;
+        ulong pos = addr;
+        for (int i = IndexAtOrAfter(addr); i < _vmas.Count && pos < end; i++)
+        {
+            if (_vmas[i].Start > pos || (_vmas[i].Prot & PROT_WRITE) == 0) return false;
+            pos = _vmas[i].End;
+        }
+        return pos >= end;
+    }
+
+    /// <summary>Reads a NUL-terminated string of at most <paramref name="max"/> bytes (incl. NUL).
+    /// Returns -EFAULT, -ENAMETOOLONG (when <paramref name="max"/> is exceeded) or the length, with the bytes in <paramref name="buffer"/>.</summary>
+    public int ReadCString(ulong addr, Span<byte> buffer)
+    {
+        int len = 0;
+        while (len < buffer.Length)
+        {
+            if (!RangeOk(addr, 1)) return -Errno.EFAULT;
+            long f = FrameFor(addr, false, false);
+            if (f < 0) return -Errno.EFAULT;
+            int off = (int)(addr & (Page - 1));
+            int n = Math.Min(buffer.Length - len, PAGE_SIZE - off);
+            var chunk = _mem.Span(f + off, n);
+            int nul = chunk.IndexOf((byte)0);
+            if (nul >= 0)
+            {
+                chunk[..nul].CopyTo(buffer[len..]);
+                return len + nul;
+            }
+            chunk.CopyTo(buffer[len..]);
+            len += n;
+            addr += (ulong)n;
+        }
+        return -Errno.ENAMETOOLONG;
+    }
+
+    /// <summary>Reads a little-endian value of type T from application memory.</summary>
+    public int Read<T>(ulong addr, out T value) where T : unmanaged
+    {
+        value = default;
+        var span = System.Runtime.InteropServices.MemoryMarshal.AsBytes(new Span<T>(ref value));
+        return CopyIn(addr, span);
+    }
+
+    /// <summary>Writes a value of type T to application memory.</summary>
+    public int Write<T>(ulong addr, in T value) where T : unmanaged
+    {
+        var copy = value;
+        var span = System.Runtime.InteropServices.MemoryMarshal.AsBytes(new Span<T>(ref copy));
+        return CopyOut(addr, span);
+    }
+}

@@ -1,0 +1,300 @@
+using System.Runtime.InteropServices;
+using Sentry.Kernel.Abi;
+using Sentry.Platform;
+using static Sentry.Kernel.Abi.Linux;
+
+namespace Sentry.Kernel.Memory;
+
+/// <summary>
+/// One application address space: the VMAs (the truth), the pages that back them (ranges of the
+/// MemoryFile, populated on first touch) and the platform address space, which is told about
+/// pages lazily when the application faults on them.
+/// </summary>
+public sealed partial class MemoryManager : IDisposable
+{
+    const ulong Page = PAGE_SIZE;
+    /// <summary>Pages populated around a faulting address (one host mapping call for all).</summary>
+    const int FaultAroundPages = 16;
+
+    /// <summary>A populated page: where it lives in the MemoryFile and whether the platform maps it yet.</summary>
+    struct Pte { public long Frame; public bool Mapped; }
+
+    readonly List<Vma> _vmas = new();
+    readonly Dictionary<ulong, Pte> _pages = new();
+    readonly MemoryFile _mem;
+
+    public IAddressSpace AddressSpace { get; }
+    public ulong MinAddress { get; }
+    public ulong MaxAddress { get; }
+    /// <summary>Top of the area where mmap places mappings without a hint (grows down).</summary>
+    public ulong MmapTop { get; set; }
+    public ulong BrkStart { get; private set; }
+    public ulong Brk { get; private set; }
+
+    public MemoryManager(IPlatform platform, IAddressSpace addressSpace)
+    {
+        _mem = platform.Memory;
+        AddressSpace = addressSpace;
+        MinAddress = platform.MinUserAddress;
+        MaxAddress = platform.MaxUserAddress & ~(Page - 1);
+        MmapTop = MaxAddress;
+    }
+
+    public IReadOnlyList<Vma> Vmas => _vmas;
+
+    public static ulong PageDown(ulong a) => a & ~(Page - 1);
+    public static ulong PageUp(ulong a) => (a + Page - 1) & ~(Page - 1);
+
+    /// <summary>The VMA containing <paramref name="addr"/>, or null.</summary>
+    public Vma? Find(ulong addr)
+    {
+        int i = IndexAtOrAfter(addr);
+        return i < _vmas.Count && _vmas[i].Start <= addr ? _vmas[i] : null;
+    }
+
+    /// <summary>Index of the first VMA whose End is above <paramref name="addr"/>.</summary>
+    int IndexAtOrAfter(ulong addr)
+    {
+        int lo = 0, hi = _vmas.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (_vmas[mid].End <= addr) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>Makes sure no VMA straddles <paramref name="addr"/>.</summary>
+    void SplitAt(ulong addr)
+    {
+        int i = IndexAtOrAfter(addr);
+        if (i < _vmas.Count && _vmas[i].Start < addr && addr < _vmas[i].End)
+            _vmas.Insert(i + 1, _vmas[i].SplitAt(addr));
+    }
+
+    void Insert(Vma v)
+    {
+        int i = IndexAtOrAfter(v.Start);
+        _vmas.Insert(i, v);
+    }
+
+    bool RangeFree(ulong start, ulong end)
+    {
+        int i = IndexAtOrAfter(start);
+        return i >= _vmas.Count || _vmas[i].Start >= end;
+    }
+
+    /// <summary>Finds a free range of <paramref name="length"/> bytes, highest first below MmapTop.</summary>
+    public ulong FindGap(ulong length)
+    {
+        ulong top = MmapTop;
+        for (int i = _vmas.Count - 1; i >= -1; i--)
+        {
+            ulong gapEnd = top;
+            ulong gapStart = i >= 0 ? _vmas[i].End : MinAddress;
+            if (i >= 0 && _vmas[i].Start >= top) continue;
+            if (gapEnd > gapStart && gapEnd - gapStart >= length) return gapEnd - length;
+            if (i >= 0) top = Math.Min(top, _vmas[i].Start);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// mmap(2) after argument validation: places and records a mapping. Returns the address or -errno.
+    /// </summary>
+    public long Map(ulong addr, ulong length, int prot, int flags, IMappable? file, long offset, string? label = null)
+    {
+        length = PageUp(length);
+        bool fixedMap = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
+        if (fixedMap)
+        {
+            if (addr < MinAddress || addr + length > MaxAddress || addr + length < addr) return -Errno.ENOMEM;
+            if ((flags & MAP_FIXED_NOREPLACE) != 0 && !RangeFree(addr, addr + length)) return -Errno.EEXIST;
+            Unmap(addr, length);
+        }
+        else
+        {
+            addr = PageDown(addr);
+            if (addr == 0 || addr < MinAddress || addr + length > MaxAddress || !RangeFree(addr, addr + length))
+                addr = FindGap(length);
+            if (addr == 0) return -Errno.ENOMEM;
+        }
+        var v = new Vma
+        {
+            Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+            Shared = (flags & MAP_TYPE) == MAP_SHARED, File = file, FileOffset = offset, Label = label,
+        };
+        file?.IncRef();
+        Insert(v);
+        return (long)addr;
+    }
+
+    /// <summary>munmap(2) on a validated, page-aligned range. Always succeeds.</summary>
+    public long Unmap(ulong addr, ulong length)
+    {
+        ulong end = addr + PageUp(length);
+        SplitAt(addr);
+        SplitAt(end);
+        int i = IndexAtOrAfter(addr);
+        bool any = false;
+        while (i < _vmas.Count && _vmas[i].Start < end)
+        {
+            any = true;
+            _vmas[i].File?.DecRef();
+            _vmas.RemoveAt(i);
+        }
+        if (any) DropPages(addr, end);
+        return 0;
+    }
+
+    /// <summary>Frees the pages in [start, end) and removes them from the platform address space.</summary>
+    void DropPages(ulong start, ulong end)
+    {
+        bool anyMapped = false;
+        ulong count = (end - start) / Page;
+        if (count > (ulong)_pages.Count * 4)
+        {
+            List<ulong>? victims = null;
+            foreach (var kv in _pages)
+                if (kv.Key >= start && kv.Key < end) (victims ??= new()).Add(kv.Key);
+            if (victims != null)
+                foreach (var va in victims) anyMapped |= FreePage(va);
+        }
+        else
+        {
+            for (ulong va = start; va < end; va += Page) anyMapped |= FreePage(va);
+        }
+        if (anyMapped) AddressSpace.Unmap(start, end - start);
+    }
+
+    bool FreePage(ulong va)
+    {
+        if (!_pages.Remove(va, out var pte)) return false;
+        _mem.Free(pte.Frame);
+        return pte.Mapped;
+    }
+
+    /// <summary>mprotect(2) on a validated range. Returns 0 or -ENOMEM when part of it is unmapped.</summary>
+    public long Protect(ulong addr, ulong length, int prot)
+    {
+        ulong end = addr + PageUp(length);
+        if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
+        SplitAt(addr);
+        SplitAt(end);
+        for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
+            _vmas[i].Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+        // Pages already mapped in the platform take the new rights now; the rest get them at fault time.
+        AddressSpace.Protect(addr, end - addr, (Protection)(prot & 7));
+        return 0;
+    }
+
+    bool FullyMapped(ulong start, ulong end)
+    {
+        ulong pos = start;
+        for (int i = IndexAtOrAfter(start); i < _vmas.Count && pos < end; i++)
+        {
+            if (_vmas[i].Start > pos) return false;
+            pos = _vmas[i].End;
+        }
+        return pos >= end;
+    }
+
+    /// <summary>madvise(2) advice that changes contents: MADV_DONTNEED/FREE/REMOVE drop pages.</summary>
+    public long DropRange(ulong addr, ulong length)
+    {
+        ulong end = addr + PageUp(length);
+        if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
+        DropPages(addr, end);
+        return 0;
+    }
+
+    /// <summary>Sets the initial program break (the loader calls this after mapping the executable).</summary>
+    public void InitBrk(ulong start)
+    {
+        BrkStart = Brk = PageUp(start);
+    }
+
+    /// <summary>brk(2): returns the new break, or the old one when the request cannot be met.</summary>
+    public ulong SetBrk(ulong newBrk)
+    {
+        if (newBrk < BrkStart) return Brk;
+        ulong oldEnd = PageUp(Brk), newEnd = PageUp(newBrk);
+        if (newEnd > oldEnd)
+        {
+            if (!RangeFree(oldEnd, newEnd) || newEnd > MaxAddress) return Brk;
+            var heap = oldEnd > BrkStart ? Find(oldEnd - 1) : null;
+            if (heap != null && heap.Label == "[heap]" && heap.End == oldEnd) heap.End = newEnd;
+            else Insert(new Vma { Start = oldEnd, End = newEnd, Prot = PROT_READ | PROT_WRITE, Label = "[heap]" });
+        }
+        else if (newEnd < oldEnd)
+        {
+            Unmap(newEnd, oldEnd - newEnd);
+        }
+        Brk = newBrk;
+        return Brk;
+    }
+
+    /// <summary>mremap(2) on validated arguments. Returns the new address or -errno.</summary>
+    public long Remap(ulong oldAddr, ulong oldLen, ulong newLen, int flags, ulong newAddr)
+    {
+        oldLen = PageUp(oldLen); newLen = PageUp(newLen);
+        var v = Find(oldAddr);
+        if (v == null || oldAddr + oldLen > v.End) return -Errno.EFAULT;
+        if ((flags & MREMAP_FIXED) == 0)
+        {
+            if (newLen <= oldLen)
+            {
+                if (newLen < oldLen) Unmap(oldAddr + newLen, oldLen - newLen);
+                return (long)oldAddr;
+            }
+            // Grow in place when the tail of the VMA is the tail of the range and the space after is free.
+            if (oldAddr + oldLen == v.End && v.End + (newLen - oldLen) <= MaxAddress && RangeFree(v.End, v.End + (newLen - oldLen)))
+            {
+                v.End += newLen - oldLen;
+                return (long)oldAddr;
+            }
+            if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
+            newAddr = FindGap(newLen);
+            if (newAddr == 0) return -Errno.ENOMEM;
+        }
+        else
+        {
+            if (newAddr < MinAddress || newAddr + newLen > MaxAddress) return -Errno.EINVAL;
+            if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return -Errno.EINVAL;
+            Unmap(newAddr, newLen);
+        }
+        // Move: the new VMA takes the old one's backing; populated pages move by re-keying, no copy.
+        SplitAt(oldAddr);
+        SplitAt(oldAddr + oldLen);
+        var src = Find(oldAddr)!;
+        var moved = src.Clone();
+        moved.Start = newAddr;
+        moved.End = newAddr + newLen;
+        ulong keep = Math.Min(oldLen, newLen);
+        var movedPages = new List<(ulong, Pte)>();
+        bool anyMapped = false;
+        for (ulong off = 0; off < keep; off += Page)
+        {
+            if (_pages.Remove(oldAddr + off, out var pte))
+            {
+                anyMapped |= pte.Mapped;
+                pte.Mapped = false;
+                movedPages.Add((newAddr + off, pte));
+            }
+        }
+        if (anyMapped) AddressSpace.Unmap(oldAddr, oldLen);
+        Unmap(oldAddr, oldLen);
+        Insert(moved);
+        foreach (var (va, pte) in movedPages) _pages[va] = pte;
+        return (long)newAddr;
+    }
+
+    public void Dispose()
+    {
+        foreach (var pte in _pages.Values) _mem.Free(pte.Frame);
+        _pages.Clear();
+        foreach (var v in _vmas) v.File?.DecRef();
+        _vmas.Clear();
+        AddressSpace.Dispose();
+    }
+}

@@ -1,0 +1,22 @@
+namespace Sentry.Kernel;
+
+/// <summary>What to run in a sandbox and how it is wired to the host. The embedding API's input.</summary>
+public sealed class SandboxOptions
+{
+    /// <summary>Program path as the user gave it; resolved against PATH inside the sandbox when it has no '/'.</summary>
+    public required string Program { get; init; }
+    /// <summary>argv, including argv[0].</summary>
+    public required IReadOnlyList<string> Args { get; init; }
+    /// <summary>Environment as "KEY=VALUE" strings.</summary>
+    public IReadOnlyList<string> Env { get; init; } = [];
+    /// <summary>Initial working directory inside the sandbox.</summary>
+    public string Cwd { get; init; } = "/";
+    /// <summary>Print every syscall like strace on <see cref="Log"/>.</summary>
+    public bool Strace { get; init; }
+    /// <summary>Where Sentry's own messages go (unsupported syscalls, strace).</summary>
+    public TextWriter Log { get; init; } = Console.Error;
+    /// <summary>Host descriptors that become the application's fds 0, 1 and 2.</summary>
+    public int StdinFd { get; init; } = 0;
+    public int StdoutFd { get; init; } = 1;
+    public int StderrFd { get; init; } = 2;
+}

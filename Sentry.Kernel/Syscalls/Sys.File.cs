@@ -1,0 +1,351 @@
+using System.Text;
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using Sentry.Kernel.Vfs;
+using static Sentry.Kernel.Abi.Linux;
+
+namespace Sentry.Kernel.Syscalls;
+
+// Files: I/O on descriptors.
+public static partial class Sys
+{
+    const long MAX_RW_COUNT = 0x7ffff000;
+
+    internal static void RegisterFile(SyscallHandler?[] t)
+    {
+        t[0] = Read; t[1] = Write; t[17] = PRead64; t[18] = PWrite64; t[19] = ReadV; t[20] = WriteV;
+        t[295] = PReadV; t[296] = PWriteV; t[8] = LSeek; t[3] = Close;
+        t[2] = OpenPath; t[257] = OpenAt; t[85] = Creat;
+        t[5] = FStat; t[4] = StatPath; t[6] = LStatPath; t[262] = NewFStatAt; t[332] = Statx;
+        t[217] = GetDents64; t[89] = ReadLink; t[267] = ReadLinkAt;
+        t[21] = AccessPath; t[269] = FAccessAt; t[439] = FAccessAt2;
+        t[79] = GetCwd; t[80] = ChDir; t[81] = FChDir;
+        t[16] = Ioctl; t[72] = Fcntl; t[32] = Dup; t[33] = Dup2; t[292] = Dup3; t[95] = Umask;
+        RegisterXattr(t);
+    }
+
+    static long Read(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null || !f.Readable) return -Errno.EBADF;
+        return ReadInto(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), -1);
+    }
+
+    static long PRead64(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null || !f.Readable) return -Errno.EBADF;
+        if ((long)a.A3 < 0) return -Errno.EINVAL;
+        return ReadInto(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), (long)a.A3);
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="count"/> bytes from <paramref name="f"/> into application memory
+    /// through the task's bounce buffer. <paramref name="offset"/> &lt; 0 means the file position.
+    /// Regular files and devices are read until the count is met or a short read; streams return
+    /// after one read so a terminal or pipe never blocks for more than it has.
+    /// </summary>
+    static long ReadInto(Task t, FileDescription f, ulong buf, long count, long offset)
+    {
+        if (f.IsDirectory) return -Errno.EISDIR;
+        long done = 0;
+        bool loop = f is HostFile or CharDevice;
+        var bounce = t.Bounce;
+        while (done < count)
+        {
+            int chunk = (int)Math.Min(count - done, bounce.Length);
+            long r = offset < 0 ? f.Read(bounce.AsSpan(0, chunk)) : f.PRead(bounce.AsSpan(0, chunk), offset + done);
+            if (r < 0) return done > 0 ? done : r;
+            if (r == 0) break;
+            if (t.Mm.CopyOut(buf + (ulong)done, bounce.AsSpan(0, (int)r)) < 0)
+            {
+                if (offset < 0) f.Seek(-r, SEEK_CUR); // give back what could not be delivered
+                return done > 0 ? done : -Errno.EFAULT;
+            }
+            done += r;
+            if (r < chunk || !loop) break;
+        }
+        return done;
+    }
+
+    static long Write(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null || !f.Writable) return -Errno.EBADF;
+        return WriteFrom(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), -1);
+    }
+
+    static long PWrite64(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null || !f.Writable) return -Errno.EBADF;
+        if ((long)a.A3 < 0) return -Errno.EINVAL;
+        return WriteFrom(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), (long)a.A3);
+    }
+
+    static long WriteFrom(Task t, FileDescription f, ulong buf, long count, long offset)
+    {
+        long done = 0;
+        var bounce = t.Bounce;
+        while (done < count || count == 0)
+        {
+            int chunk = (int)Math.Min(count - done, bounce.Length);
+            if (t.Mm.CopyIn(buf + (ulong)done, bounce.AsSpan(0, chunk)) < 0) return done > 0 ? done : -Errno.EFAULT;
+            long r = offset < 0 ? f.Write(bounce.AsSpan(0, chunk)) : f.PWrite(bounce.AsSpan(0, chunk), offset + done);
+            if (r < 0) return done > 0 ? done : r;
+            done += r;
+            if (r < chunk || count == 0) break;
+        }
+        return done;
+    }
+
+    /// <summary>struct iovec array: validated as Linux does (count ≤ UIO_MAXIOV, total ≤ SSIZE_MAX).</summary>
+    static long ReadIovecs(Task t, ulong iov, ulong cnt, out (ulong Base, ulong Len)[] vecs)
+    {
+        vecs = [];
+        if (cnt > 1024) return -Errno.EINVAL;
+        vecs = new (ulong, ulong)[cnt];
+        ulong total = 0;
+        for (int i = 0; i < (int)cnt; i++)
+        {
+            if (t.Mm.Read(iov + (ulong)i * 16, out ulong b) < 0 || t.Mm.Read(iov + (ulong)i * 16 + 8, out ulong l) < 0) return -Errno.EFAULT;
+            if ((long)l < 0) return -Errno.EINVAL;
+            total += l;
+            if ((long)total < 0) return -Errno.EINVAL;
+            vecs[i] = (b, l);
+        }
+        return 0;
+    }
+
+    static long VectorIo(Task t, in SyscallArgs a, bool write, long offset)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null || (write ? !f.Writable : !f.Readable)) return -Errno.EBADF;
+        long r = ReadIovecs(t, a.A1, a.A2, out var vecs);
+        if (r < 0) return r;
+        long done = 0;
+        foreach (var (b, l) in vecs)
+        {
+            if (l == 0) continue;
+            long len = (long)Math.Min(l, (ulong)(MAX_RW_COUNT - done));
+            long n = write ? WriteFrom(t, f, b, len, offset < 0 ? -1 : offset + done) : ReadInto(t, f, b, len, offset < 0 ? -1 : offset + done);
+            if (n < 0) return done > 0 ? done : n;
+            done += n;
+            if (n < len || done >= MAX_RW_COUNT) break;
+        }
+        return done;
+    }
+
+    static long ReadV(Task t, in SyscallArgs a) => VectorIo(t, a, false, -1);
+    static long WriteV(Task t, in SyscallArgs a) => VectorIo(t, a, true, -1);
+    static long PReadV(Task t, in SyscallArgs a) => (long)a.A3 < 0 ? -Errno.EINVAL : VectorIo(t, a, false, (long)a.A3);
+    static long PWriteV(Task t, in SyscallArgs a) => (long)a.A3 < 0 ? -Errno.EINVAL : VectorIo(t, a, true, (long)a.A3);
+
+    static long LSeek(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null) return -Errno.EBADF;
+        if (a.A2 > SEEK_HOLE) return -Errno.EINVAL;
+        return f.Seek((long)a.A1, (int)a.A2);
+    }
+
+    static long Close(Task t, in SyscallArgs a) => t.Fds.Close(Fd(a.A0));
+
+    static long OpenAt(Task t, in SyscallArgs a) => DoOpen(t, (int)a.A0, a.A1, (int)a.A2);
+    static long OpenPath(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, (int)a.A1);
+    static long Creat(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, O_CREAT | O_WRONLY | O_TRUNC);
+
+    static long DoOpen(Task t, int dirfd, ulong pathAddr, int flags)
+    {
+        bool follow = (flags & O_NOFOLLOW) == 0 && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+        long r = Walk(t, dirfd, pathAddr, follow, false, out var l, out _);
+        if (r < 0) return r;
+        if ((flags & O_TMPFILE) == O_TMPFILE) return l.Exists && l.IsDir ? -Errno.EOPNOTSUPP : -Errno.ENOENT;
+        var f = Open.File(t, l, flags | O_LARGEFILE, out int err);
+        if (f == null) return err;
+        return t.Fds.Install(f, (flags & O_CLOEXEC) != 0);
+    }
+
+    static long FStat(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null) return -Errno.EBADF;
+        long r = f.Stat(out var st);
+        return r < 0 ? r : Put(t, a.A1, st);
+    }
+
+    static long StatPath(Task t, in SyscallArgs a) => StatAt(t, AT_FDCWD, a.A0, a.A1, 0);
+    static long LStatPath(Task t, in SyscallArgs a) => StatAt(t, AT_FDCWD, a.A0, a.A1, AT_SYMLINK_NOFOLLOW);
+    static long NewFStatAt(Task t, in SyscallArgs a) => StatAt(t, (int)a.A0, a.A1, a.A2, (int)a.A3);
+
+    static long StatAt(Task t, int dirfd, ulong path, ulong buf, int flags)
+    {
+        if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+        long r = Walk(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
+        if (r < 0) return r;
+        LinuxStat st;
+        r = file != null ? file.Stat(out st) : Open.Stat(t, l, out st);
+        return r < 0 ? r : Put(t, buf, st);
+    }
+
+    static long Statx(Task t, in SyscallArgs a)
+    {
+        int flags = (int)a.A2;
+        uint mask = (uint)a.A3;
+        if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE)) != 0) return -Errno.EINVAL;
+        if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE) return -Errno.EINVAL;
+        if ((mask & 0x80000000u) != 0) return -Errno.EINVAL;
+        long r = Walk(t, (int)a.A0, a.A1, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
+        if (r < 0) return r;
+        LinuxStatx stx;
+        r = file != null ? file.Statx(mask, out stx) : Open.Statx(t, l, mask, out stx);
+        return r < 0 ? r : Put(t, a.A4, stx);
+    }
+
+    static long GetDents64(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null) return -Errno.EBADF;
+        if ((f.Flags & O_PATH) != 0) return -Errno.EBADF;
+        int count = (int)Math.Min(a.A2, (ulong)t.Bounce.Length);
+        if (!t.Mm.IsWritable(a.A1, (ulong)Math.Max(count, 1))) return -Errno.EFAULT;
+        long r = f.GetDents64(t.Bounce.AsSpan(0, count));
+        if (r <= 0) return r;
+        return t.Mm.CopyOut(a.A1, t.Bounce.AsSpan(0, (int)r)) < 0 ? -Errno.EFAULT : r;
+    }
+
+    static long ReadLink(Task t, in SyscallArgs a) => DoReadLink(t, AT_FDCWD, a.A0, a.A1, (long)a.A2);
+    static long ReadLinkAt(Task t, in SyscallArgs a) => DoReadLink(t, (int)a.A0, a.A1, a.A2, (long)a.A3);
+
+    static long DoReadLink(Task t, int dirfd, ulong path, ulong buf, long size)
+    {
+        if ((int)size <= 0) return -Errno.EINVAL;
+        long r = Walk(t, dirfd, path, false, false, out var l, out _);
+        if (r < 0) return r;
+        r = PathWalker.ReadLink(t, l, out var target);
+        if (r < 0) return r;
+        var bytes = Encoding.UTF8.GetBytes(target);
+        int n = (int)Math.Min(bytes.Length, (int)size);
+        return t.Mm.CopyOut(buf, bytes.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
+    }
+
+    static long AccessPath(Task t, in SyscallArgs a) => DoAccess(t, AT_FDCWD, a.A0, (int)a.A1, 0);
+    static long FAccessAt(Task t, in SyscallArgs a) => DoAccess(t, (int)a.A0, a.A1, (int)a.A2, 0);
+    static long FAccessAt2(Task t, in SyscallArgs a) => DoAccess(t, (int)a.A0, a.A1, (int)a.A2, (int)a.A3);
+
+    static long DoAccess(Task t, int dirfd, ulong path, int mode, int flags)
+    {
+        if ((mode & ~7) != 0) return -Errno.EINVAL;
+        if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+        long r = Walk(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
+        if (r < 0) return r;
+        if (file != null) return (mode & W_OK) != 0 && file is HostFile ? -Errno.EROFS : 0;
+        return Open.Access(t, l, mode);
+    }
+
+    static long GetCwd(Task t, in SyscallArgs a)
+    {
+        var bytes = Encoding.UTF8.GetBytes(t.Fs.Cwd + "\0");
+        if (a.A1 < (ulong)bytes.Length) return -Errno.ERANGE;
+        return t.Mm.CopyOut(a.A0, bytes) < 0 ? -Errno.EFAULT : bytes.Length;
+    }
+
+    static long ChDir(Task t, in SyscallArgs a)
+    {
+        long r = Walk(t, AT_FDCWD, a.A0, true, false, out var l, out _);
+        if (r < 0) return r;
+        if (!l.Exists) return -Errno.ENOENT;
+        if (!l.IsDir) return -Errno.ENOTDIR;
+        t.Fs.Cwd = l.Path;
+        return 0;
+    }
+
+    static long FChDir(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null) return -Errno.EBADF;
+        if (!f.IsDirectory) return -Errno.ENOTDIR;
+        t.Fs.Cwd = f.Path;
+        return 0;
+    }
+
+    static long Ioctl(Task t, in SyscallArgs a)
+    {
+        int fd = Fd(a.A0);
+        var f = t.Fds.Get(fd);
+        if (f == null || (f.Flags & O_PATH) != 0) return -Errno.EBADF;
+        switch ((uint)a.A1)
+        {
+            case FIOCLEX: return t.Fds.SetCloseOnExec(fd, true);
+            case FIONCLEX: return t.Fds.SetCloseOnExec(fd, false);
+            case FIONBIO:
+                if (t.Mm.Read(a.A2, out int on) < 0) return -Errno.EFAULT;
+                f.Flags = on != 0 ? f.Flags | O_NONBLOCK : f.Flags & ~O_NONBLOCK;
+                return 0;
+        }
+        return f.Ioctl(t, (uint)a.A1, a.A2);
+    }
+
+    static long Fcntl(Task t, in SyscallArgs a)
+    {
+        int fd = Fd(a.A0);
+        var f = t.Fds.Get(fd);
+        if (f == null) return -Errno.EBADF;
+        switch ((int)a.A1)
+        {
+            case F_DUPFD:
+            case F_DUPFD_CLOEXEC:
+                if (a.A2 >= (ulong)t.Fds.Limit) return -Errno.EINVAL;
+                f.AddRef();
+                return t.Fds.Install(f, (int)a.A1 == F_DUPFD_CLOEXEC, (int)a.A2);
+            case F_GETFD: return t.Fds.GetCloseOnExec(fd) ? FD_CLOEXEC : 0;
+            case F_SETFD: return t.Fds.SetCloseOnExec(fd, (a.A2 & FD_CLOEXEC) != 0);
+            case F_GETFL: return f.Flags;
+            case F_SETFL:
+                if ((f.Flags & O_PATH) != 0) return -Errno.EBADF;
+                const int settable = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+                f.Flags = (f.Flags & ~settable) | ((int)a.A2 & settable);
+                return 0;
+            case F_GETLK: case F_SETLK: case F_SETLKW: case 36: case 37: case 38: // OFD locks too
+                return -Errno.ENOLCK; // record locks arrive with the VFS issue
+            case F_GETOWN: return 0;
+            default: return -Errno.EINVAL;
+        }
+    }
+
+    static long Dup(Task t, in SyscallArgs a)
+    {
+        var f = t.Fds.Get(Fd(a.A0));
+        if (f == null) return -Errno.EBADF;
+        f.AddRef();
+        return t.Fds.Install(f, false);
+    }
+
+    static long Dup2(Task t, in SyscallArgs a)
+    {
+        int oldFd = Fd(a.A0), newFd = Fd(a.A1);
+        var f = t.Fds.Get(oldFd);
+        if (f == null) return -Errno.EBADF;
+        if (oldFd == newFd) return newFd;
+        f.AddRef();
+        return t.Fds.InstallAt(newFd, f, false);
+    }
+
+    static long Dup3(Task t, in SyscallArgs a)
+    {
+        int oldFd = Fd(a.A0), newFd = Fd(a.A1);
+        if (((int)a.A2 & ~O_CLOEXEC) != 0) return -Errno.EINVAL;
+        if (oldFd == newFd) return -Errno.EINVAL;
+        var f = t.Fds.Get(oldFd);
+        if (f == null) return -Errno.EBADF;
+        f.AddRef();
+        return t.Fds.InstallAt(newFd, f, ((int)a.A2 & O_CLOEXEC) != 0);
+    }
+
+    static long Umask(Task t, in SyscallArgs a)
+    {
+        int old = t.Fs.Umask;
+        t.Fs.Umask = (int)a.A0 & 0x1ff;
+        return old;
+    }
+}

@@ -1,0 +1,71 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using static Sentry.Kernel.Abi.Linux;
+
+namespace Sentry.Kernel.Syscalls;
+
+// futex(2): wait, wake, requeue and their bitset forms. PI futexes and FUTEX_WAKE_OP are not yet
+// offered: they answer -ENOSYS and are reported once, as glibc copes with that.
+public static partial class Sys
+{
+    internal static void RegisterFutex(SyscallHandler?[] t) => t[202] = Futex;
+
+    static long Futex(Task t, in SyscallArgs a)
+    {
+        ulong uaddr = a.A0;
+        int op = (int)a.A1;
+        int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+        uint val = (uint)a.A2;
+        if ((op & FUTEX_CLOCK_REALTIME) != 0 && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT && cmd != 11 /* WAIT_REQUEUE_PI */ && cmd != 13 /* LOCK_PI2 */)
+            return -Errno.ENOSYS;
+        if ((uaddr & 3) != 0) return -Errno.EINVAL;
+        var table = t.Sandbox.Futexes;
+        switch (cmd)
+        {
+            case FUTEX_WAIT:
+            case FUTEX_WAIT_BITSET:
+            {
+                uint bitset = cmd == FUTEX_WAIT ? uint.MaxValue : (uint)a.A5;
+                if (bitset == 0) return -Errno.EINVAL;
+                DateTime? deadline = null;
+                if (a.A3 != 0)
+                {
+                    long r = ReadTimespec(t, a.A3, out long s, out long ns);
+                    if (r < 0) return r;
+                    if (cmd == FUTEX_WAIT) deadline = DateTime.UtcNow + TimeSpan.FromTicks(s * TimeSpan.TicksPerSecond + ns / 100);
+                    else
+                    {
+                        int clk = (op & FUTEX_CLOCK_REALTIME) != 0 ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+                        HostClock(clk, out long ns0, out long nn0);
+                        long leftNs = (s - ns0) * NsPerSec + (ns - nn0);
+                        deadline = DateTime.UtcNow + TimeSpan.FromTicks(Math.Max(0, leftNs / 100));
+                    }
+                }
+                if (t.Mm.Read(uaddr, out uint cur) < 0) return -Errno.EFAULT;
+                var mm = t.Mm;
+                return table.Wait(uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline);
+            }
+            case FUTEX_WAKE:
+            case FUTEX_WAKE_BITSET:
+            {
+                uint bitset = cmd == FUTEX_WAKE ? uint.MaxValue : (uint)a.A5;
+                if (bitset == 0) return -Errno.EINVAL;
+                return table.Wake(uaddr, (int)Math.Min(val, int.MaxValue), bitset);
+            }
+            case FUTEX_REQUEUE:
+            case FUTEX_CMP_REQUEUE:
+            {
+                if ((a.A4 & 3) != 0) return -Errno.EINVAL;
+                if ((int)val < 0 || (int)a.A3 < 0) return -Errno.EINVAL;
+                var mm = t.Mm;
+                uint expected = (uint)a.A5;
+                if (cmd == FUTEX_CMP_REQUEUE && mm.Read(uaddr, out uint _) < 0) return -Errno.EFAULT;
+                return table.Requeue(uaddr, a.A4, (int)val, (int)a.A3,
+                    () => cmd != FUTEX_CMP_REQUEUE || (mm.Read(uaddr, out uint v) >= 0 && v == expected));
+            }
+            default:
+                t.Sandbox.ReportUnsupported($"futex op {cmd}");
+                return -Errno.ENOSYS;
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using Sentry.Platform;
+using static Sentry.Kernel.Abi.Linux;
+
+namespace Sentry.Kernel.Syscalls;
+
+// Process identity, limits, signal dispositions and other per-task state.
+public static unsafe partial class Sys
+{
+    internal static void RegisterProcess(SyscallHandler?[] t)
+    {
+        t[60] = (Task k, in SyscallArgs a) => { k.Exit((int)a.A0); return 0; };          // exit
+        t[231] = (Task k, in SyscallArgs a) => { k.Exit((int)a.A0); return 0; };         // exit_group
+        t[39] = (Task k, in SyscallArgs a) => k.Pid;                                     // getpid
+        t[110] = (Task k, in SyscallArgs a) => k.Ppid;                                   // getppid
+        t[186] = (Task k, in SyscallArgs a) => k.Tid;                                    // gettid
+        t[102] = t[107] = (Task k, in SyscallArgs a) => k.Uid;                           // getuid, geteuid
+        t[104] = t[108] = (Task k, in SyscallArgs a) => k.Gid;                           // getgid, getegid
+        t[118] = (Task k, in SyscallArgs a) => GetRes(k, a, k.Uid);                      // getresuid
+        t[120] = (Task k, in SyscallArgs a) => GetRes(k, a, k.Gid);                      // getresgid
+        t[115] = (Task k, in SyscallArgs a) => (int)a.A0 < 0 ? -Errno.EINVAL : 0;        // getgroups: no supplementary groups
+        t[111] = (Task k, in SyscallArgs a) => k.Pid;                                    // getpgrp: init leads its own group
+        t[121] = (Task k, in SyscallArgs a) => a.A0 == 0 || (int)a.A0 == k.Pid ? k.Pid : -Errno.ESRCH; // getpgid
+        t[124] = (Task k, in SyscallArgs a) => a.A0 == 0 || (int)a.A0 == k.Pid ? k.Pid : -Errno.ESRCH; // getsid
+        t[218] = (Task k, in SyscallArgs a) => { k.ClearChildTid = a.A0; return k.Tid; }; // set_tid_address
+        t[273] = SetRobustList; t[274] = GetRobustList;
+        t[158] = ArchPrctl; t[302] = Prlimit64; t[97] = GetRlimit; t[160] = SetRlimit;
+        t[63] = Uname; t[204] = SchedGetAffinity; t[24] = (Task k, in SyscallArgs a) => { Thread.Yield(); return 0; };
+        t[13] = RtSigaction; t[14] = RtSigprocmask; t[131] = Sigaltstack; t[318] = GetRandom;
+    }
+
+    static long GetRes(Task t, in SyscallArgs a, uint id)
+    {
+        for (int i = 0; i < 3; i++)
+            if (Put(t, a[i], id) < 0) return -Errno.EFAULT;
+        return 0;
+    }
+
+    static long SetRobustList(Task t, in SyscallArgs a)
+    {
+        if (a.A1 != 24) return -Errno.EINVAL; // sizeof(struct robust_list_head)
+        t.RobustList = a.A0;
+        t.RobustListLen = a.A1;
+        return 0;
+    }
+
+    static long GetRobustList(Task t, in SyscallArgs a)
+    {
+        if (a.A0 != 0 && (int)a.A0 != t.Tid) return -Errno.ESRCH;
+        if (Put(t, a.A1, t.RobustList) < 0 || Put(t, a.A2, 24UL) < 0) return -Errno.EFAULT;
+        return 0;
+    }
+
+    const ulong UserTop = 0x0000_8000_0000_0000;
+
+    static long ArchPrctl(Task t, in SyscallArgs a)
+    {
+        switch ((int)a.A0)
+        {
+            case ARCH_SET_FS:
+                if (a.A1 >= UserTop) return -Errno.EPERM;
+                t.Cpu.Regs.fs_base = a.A1;
+                return 0;
+            case ARCH_SET_GS:
+                if (a.A1 >= UserTop) return -Errno.EPERM;
+                t.Cpu.Regs.gs_base = a.A1;
+                return 0;
+            case ARCH_GET_FS: return Put(t, a.A1, t.Cpu.Regs.fs_base);
+            case ARCH_GET_GS: return Put(t, a.A1, t.Cpu.Regs.gs_base);
+            case ARCH_GET_CPUID: return 1;
+            case ARCH_SET_CPUID: return -Errno.ENODEV; // CPUID faulting is not offered
+            default: return -Errno.EINVAL;
+        }
+    }
+
+    static long Prlimit64(Task t, in SyscallArgs a)
+    {
+        if (a.A0 != 0 && (int)a.A0 != t.Pid) return -Errno.ESRCH;
+        return DoRlimit(t, (int)a.A1, a.A2, a.A3);
+    }
+
+    static long GetRlimit(Task t, in SyscallArgs a) => DoRlimit(t, (int)a.A0, 0, a.A1);
+    static long SetRlimit(Task t, in SyscallArgs a) => DoRlimit(t, (int)a.A0, a.A1, 0);
+
+    static long DoRlimit(Task t, int resource, ulong newAddr, ulong oldAddr)
+    {
+        if ((uint)resource >= RLIMIT_NLIMITS) return -Errno.EINVAL;
+        (ulong Cur, ulong Max) nl = default;
+        if (newAddr != 0)
+        {
+            if (t.Mm.Read(newAddr, out nl.Cur) < 0 || t.Mm.Read(newAddr + 8, out nl.Max) < 0) return -Errno.EFAULT;
+            if (nl.Cur > nl.Max) return -Errno.EINVAL;
+            if (resource == RLIMIT_NOFILE && nl.Max > 1048576) return -Errno.EPERM; // fs.nr_open
+        }
+        var old = t.Limits[resource];
+        if (oldAddr != 0 && (Put(t, oldAddr, old.Cur) < 0 || Put(t, oldAddr + 8, old.Max) < 0)) return -Errno.EFAULT;
+        if (newAddr != 0)
+        {
+            t.Limits[resource] = nl;
+            if (resource == RLIMIT_NOFILE) t.Fds.Limit = (int)Math.Min(nl.Cur, 1048576UL);
+        }
+        return 0;
+    }
+
+    static long Uname(Task t, in SyscallArgs a)
+    {
+        // struct utsname: six 65-byte fields. The host's identity, so programs that check the
+        // kernel version see a kernel that has the features Sentry's ABI offers.
+        byte* buf = stackalloc byte[390];
+        long r = HostSyscall.Call(63, (long)buf);
+        if (r < 0) return r;
+        return t.Mm.CopyOut(a.A0, new ReadOnlySpan<byte>(buf, 390)) < 0 ? -Errno.EFAULT : 0;
+    }
+
+    static long SchedGetAffinity(Task t, in SyscallArgs a)
+    {
+        if (a.A0 != 0 && (int)a.A0 != t.Tid) return -Errno.ESRCH;
+        int cpus = Environment.ProcessorCount;
+        int bytes = ((cpus + 63) / 64) * 8;
+        if (a.A1 < (ulong)bytes || (a.A1 & 7) != 0) return -Errno.EINVAL;
+        Span<byte> mask = stackalloc byte[bytes];
+        mask.Clear();
+        for (int c = 0; c < cpus; c++) mask[c / 8] |= (byte)(1 << (c % 8));
+        return t.Mm.CopyOut(a.A2, mask) < 0 ? -Errno.EFAULT : bytes;
+    }
+
+    static long RtSigaction(Task t, in SyscallArgs a)
+    {
+        int sig = (int)a.A0;
+        if (a.A3 != 8) return -Errno.EINVAL;
+        if (sig < 1 || sig > _NSIG) return -Errno.EINVAL;
+        SignalState.Action act = default;
+        if (a.A1 != 0)
+        {
+            if (sig == SIGKILL || sig == SIGSTOP) return -Errno.EINVAL;
+            if (t.Mm.Read(a.A1, out act) < 0) return -Errno.EFAULT;
+        }
+        if (a.A2 != 0 && Put(t, a.A2, t.Signals.Actions[sig]) < 0) return -Errno.EFAULT;
+        if (a.A1 != 0)
+        {
+            act.Mask &= ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
+            t.Signals.Actions[sig] = act;
+        }
+        return 0;
+    }
+
+    static long RtSigprocmask(Task t, in SyscallArgs a)
+    {
+        if (a.A3 != 8) return -Errno.EINVAL;
+        ulong set = 0;
+        if (a.A1 != 0)
+        {
+            if ((int)a.A0 is not (SIG_BLOCK or SIG_UNBLOCK or SIG_SETMASK)) return -Errno.EINVAL;
+            if (t.Mm.Read(a.A1, out set) < 0) return -Errno.EFAULT;
+        }
+        if (a.A2 != 0 && Put(t, a.A2, t.Signals.Mask) < 0) return -Errno.EFAULT;
+        if (a.A1 != 0)
+        {
+            ulong m = (int)a.A0 switch { SIG_BLOCK => t.Signals.Mask | set, SIG_UNBLOCK => t.Signals.Mask & ~set, _ => set };
+            t.Signals.Mask = m & ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
+        }
+        return 0;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct StackT { public ulong ss_sp; public int ss_flags; int _pad; public ulong ss_size; }
+
+    static long Sigaltstack(Task t, in SyscallArgs a)
+    {
+        const int SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31, MINSIGSTKSZ = 2048;
+        StackT ns = default;
+        if (a.A0 != 0)
+        {
+            if (t.Mm.Read(a.A0, out ns) < 0) return -Errno.EFAULT;
+            int mode = ns.ss_flags & ~SS_AUTODISARM;
+            if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) return -Errno.EINVAL;
+            if (mode != SS_DISABLE && ns.ss_size < MINSIGSTKSZ) return -Errno.ENOMEM;
+        }
+        if (a.A1 != 0)
+        {
+            var old = new StackT { ss_sp = t.Signals.AltStackSp, ss_flags = t.Signals.AltStackFlags, ss_size = t.Signals.AltStackSize };
+            if (Put(t, a.A1, old) < 0) return -Errno.EFAULT;
+        }
+        if (a.A0 != 0)
+        {
+            bool disable = (ns.ss_flags & ~SS_AUTODISARM) == SS_DISABLE;
+            t.Signals.AltStackSp = disable ? 0 : ns.ss_sp;
+            t.Signals.AltStackSize = disable ? 0 : ns.ss_size;
+            t.Signals.AltStackFlags = disable ? SS_DISABLE : ns.ss_flags & SS_AUTODISARM;
+        }
+        return 0;
+    }
+
+    static long GetRandom(Task t, in SyscallArgs a)
+    {
+        int flags = (int)a.A2;
+        if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0) return -Errno.EINVAL;
+        if ((flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) return -Errno.EINVAL;
+        long count = (long)Math.Min(a.A1, (ulong)MAX_RW_COUNT);
+        long done = 0;
+        while (done < count)
+        {
+            int n = (int)Math.Min(count - done, t.Bounce.Length);
+            RandomNumberGenerator.Fill(t.Bounce.AsSpan(0, n));
+            if (t.Mm.CopyOut(a.A0 + (ulong)done, t.Bounce.AsSpan(0, n)) < 0) return done > 0 ? done : -Errno.EFAULT;
+            done += n;
+        }
+        return done;
+    }
+}

@@ -1,0 +1,107 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using Sentry.Platform;
+using static Sentry.Kernel.Abi.Linux;
+
+namespace Sentry.Kernel.Syscalls;
+
+// Clocks and sleeping. Time is the host's: the sandbox has no clock of its own to offer.
+public static unsafe partial class Sys
+{
+    const long NsPerSec = 1_000_000_000;
+
+    internal static void RegisterTime(SyscallHandler?[] t)
+    {
+        t[228] = ClockGettime; t[229] = ClockGetres; t[96] = Gettimeofday; t[201] = Time;
+        t[35] = Nanosleep; t[230] = ClockNanosleep;
+    }
+
+    /// <summary>Clock ids the sandbox accepts; CPU-time clocks of the process and thread map to the host's.</summary>
+    static bool ValidClock(int clk) => clk is >= CLOCK_REALTIME and <= CLOCK_BOOTTIME or 8 or 9 or 11;
+
+    static long HostClock(int clk, out long sec, out long nsec)
+    {
+        long* ts = stackalloc long[2];
+        long r = HostSyscall.Call(228, clk, (long)ts);
+        sec = ts[0]; nsec = ts[1];
+        return r;
+    }
+
+    static long ClockGettime(Task t, in SyscallArgs a)
+    {
+        int clk = (int)a.A0;
+        if (!ValidClock(clk)) return -Errno.EINVAL;
+        long r = HostClock(clk, out long s, out long ns);
+        if (r < 0) return r;
+        return Put(t, a.A1, (s, ns));
+    }
+
+    static long ClockGetres(Task t, in SyscallArgs a)
+    {
+        int clk = (int)a.A0;
+        if (!ValidClock(clk)) return -Errno.EINVAL;
+        if (a.A1 == 0) return 0;
+        long* ts = stackalloc long[2];
+        long r = HostSyscall.Call(229, clk, (long)ts);
+        return r < 0 ? r : Put(t, a.A1, (ts[0], ts[1]));
+    }
+
+    static long Gettimeofday(Task t, in SyscallArgs a)
+    {
+        HostClock(CLOCK_REALTIME, out long s, out long ns);
+        if (a.A0 != 0 && Put(t, a.A0, (s, ns / 1000)) < 0) return -Errno.EFAULT;
+        if (a.A1 != 0 && Put(t, a.A1, 0L) < 0) return -Errno.EFAULT; // struct timezone: both fields zero
+        return 0;
+    }
+
+    static long Time(Task t, in SyscallArgs a)
+    {
+        HostClock(CLOCK_REALTIME, out long s, out _);
+        if (a.A0 != 0 && Put(t, a.A0, s) < 0) return -Errno.EFAULT;
+        return s;
+    }
+
+    /// <summary>Reads a struct timespec and checks it as Linux does (EFAULT, EINVAL).</summary>
+    static long ReadTimespec(Task t, ulong addr, out long sec, out long nsec)
+    {
+        sec = nsec = 0;
+        if (t.Mm.Read(addr, out (long S, long N) ts) < 0) return -Errno.EFAULT;
+        if (ts.S < 0 || ts.N < 0 || ts.N >= NsPerSec) return -Errno.EINVAL;
+        (sec, nsec) = ts;
+        return 0;
+    }
+
+    static long Nanosleep(Task t, in SyscallArgs a)
+    {
+        long r = ReadTimespec(t, a.A0, out long s, out long ns);
+        if (r < 0) return r;
+        return SleepUntil(t, CLOCK_MONOTONIC, s, ns, absolute: false);
+    }
+
+    static long ClockNanosleep(Task t, in SyscallArgs a)
+    {
+        const int TIMER_ABSTIME = 1;
+        int clk = (int)a.A0;
+        if (clk is CLOCK_THREAD_CPUTIME_ID) return -Errno.EINVAL;
+        if (!ValidClock(clk) || clk == CLOCK_MONOTONIC_RAW || clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE) return -Errno.EINVAL;
+        long r = ReadTimespec(t, a.A2, out long s, out long ns);
+        if (r < 0) return r;
+        return SleepUntil(t, clk, s, ns, ((int)a.A1 & TIMER_ABSTIME) != 0);
+    }
+
+    /// <summary>Blocks the task's host thread in the host's clock_nanosleep (no other task waits on it).</summary>
+    static long SleepUntil(Task t, int clk, long s, long ns, bool absolute)
+    {
+        long* ts = stackalloc long[2];
+        ts[0] = s; ts[1] = ns;
+        long r;
+        // The runtime's signals interrupt the host sleep; an absolute deadline simply resumes.
+        if (absolute) r = HostSyscall.CallRestarting(230, clk, 1, (long)ts, 0);
+        else
+        {
+            long* rem = stackalloc long[2];
+            while ((r = HostSyscall.Call(230, clk, 0, (long)ts, (long)rem)) == -Errno.EINTR) { ts[0] = rem[0]; ts[1] = rem[1]; }
+        }
+        return r;
+    }
+}

@@ -1,0 +1,104 @@
+namespace Sentry.Kernel.Tasks;
+
+/// <summary>
+/// Futex wait queues keyed by address within one address space (private futexes). A waiter
+/// blocks its own task thread on a monitor; wake hands out wake-ups in FIFO order.
+/// </summary>
+public sealed class FutexTable
+{
+    sealed class Waiter { public uint Bitset; public bool Woken; public ulong Addr; }
+
+    readonly object _lock = new();
+    readonly Dictionary<ulong, List<Waiter>> _queues = new();
+
+    /// <summary>
+    /// Waits on <paramref name="addr"/> while <paramref name="stillExpected"/> (checked under the
+    /// table lock, so a concurrent wake cannot be missed) is true. Returns 0 when woken, -EAGAIN
+    /// when the value changed, -ETIMEDOUT at <paramref name="deadline"/> (null = forever).
+    /// </summary>
+    public long Wait(ulong addr, uint bitset, Func<bool> stillExpected, DateTime? deadline)
+    {
+        var w = new Waiter { Bitset = bitset, Addr = addr };
+        lock (_lock)
+        {
+            if (!stillExpected()) return -Abi.Errno.EAGAIN;
+            if (!_queues.TryGetValue(addr, out var q)) _queues[addr] = q = new();
+            q.Add(w);
+            while (!w.Woken)
+            {
+                if (deadline is { } d)
+                {
+                    var left = d - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero || !Monitor.Wait(_lock, left) && !w.Woken)
+                    {
+                        if (w.Woken) break;
+                        Remove(w);
+                        return -Abi.Errno.ETIMEDOUT;
+                    }
+                }
+                else Monitor.Wait(_lock);
+            }
+            return 0;
+        }
+    }
+
+    void Remove(Waiter w)
+    {
+        if (_queues.TryGetValue(w.Addr, out var q))
+        {
+            q.Remove(w);
+            if (q.Count == 0) _queues.Remove(w.Addr);
+        }
+    }
+
+    /// <summary>Wakes up to <paramref name="count"/> waiters on <paramref name="addr"/> whose bitset matches.</summary>
+    public int Wake(ulong addr, int count, uint bitset)
+    {
+        lock (_lock)
+        {
+            int n = WakeLocked(addr, count, bitset);
+            if (n > 0) Monitor.PulseAll(_lock);
+            return n;
+        }
+    }
+
+    int WakeLocked(ulong addr, int count, uint bitset)
+    {
+        if (!_queues.TryGetValue(addr, out var q)) return 0;
+        int n = 0;
+        for (int i = 0; i < q.Count && n < count;)
+        {
+            if ((q[i].Bitset & bitset) != 0) { q[i].Woken = true; q.RemoveAt(i); n++; }
+            else i++;
+        }
+        if (q.Count == 0) _queues.Remove(addr);
+        return n;
+    }
+
+    /// <summary>Wakes <paramref name="wake"/> waiters on <paramref name="from"/> and moves up to <paramref name="requeue"/> more to <paramref name="to"/>.</summary>
+    public int Requeue(ulong from, ulong to, int wake, int requeue, Func<bool> check)
+    {
+        lock (_lock)
+        {
+            if (!check()) return -Abi.Errno.EAGAIN;
+            int n = WakeLocked(from, wake, uint.MaxValue);
+            int moved = 0;
+            if (_queues.TryGetValue(from, out var q))
+            {
+                if (!_queues.TryGetValue(to, out var dst)) _queues[to] = dst = new();
+                while (q.Count > 0 && moved < requeue)
+                {
+                    var w = q[0];
+                    q.RemoveAt(0);
+                    w.Addr = to;
+                    dst.Add(w);
+                    moved++;
+                }
+                if (q.Count == 0) _queues.Remove(from);
+                if (dst.Count == 0) _queues.Remove(to);
+            }
+            if (n > 0) Monitor.PulseAll(_lock);
+            return n + moved;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using Sentry.Kernel.Abi;
+
+namespace Sentry.Kernel.Vfs;
+
+/// <summary>A process's file descriptor table: fd number -> open file description plus FD_CLOEXEC.</summary>
+public sealed class FdTable
+{
+    struct Entry { public FileDescription? File; public bool CloseOnExec; }
+
+    Entry[] _entries = new Entry[64];
+
+    /// <summary>RLIMIT_NOFILE soft limit: fds at or above it cannot be allocated.</summary>
+    public int Limit { get; set; } = 1024;
+
+    public FileDescription? Get(int fd) => fd >= 0 && fd < _entries.Length ? _entries[fd].File : null;
+
+    /// <summary>Installs <paramref name="file"/> at the lowest free fd at or above <paramref name="minFd"/>. Takes the caller's reference.</summary>
+    public int Install(FileDescription file, bool cloexec, int minFd = 0)
+    {
+        for (int fd = minFd; fd < Limit; fd++)
+        {
+            if (fd >= _entries.Length) Array.Resize(ref _entries, Math.Min(Math.Max(_entries.Length * 2, fd + 1), Math.Max(Limit, fd + 1)));
+            if (_entries[fd].File == null)
+            {
+                _entries[fd] = new Entry { File = file, CloseOnExec = cloexec };
+                return fd;
+            }
+        }
+        file.Release();
+        return -Errno.EMFILE;
+    }
+
+    /// <summary>Puts <paramref name="file"/> at exactly <paramref name="fd"/>, closing what was there (dup2/dup3).</summary>
+    public int InstallAt(int fd, FileDescription file, bool cloexec)
+    {
+        if (fd < 0 || fd >= Limit) { file.Release(); return -Errno.EBADF; }
+        if (fd >= _entries.Length) Array.Resize(ref _entries, Math.Min(Math.Max(_entries.Length * 2, fd + 1), Math.Max(Limit, fd + 1)));
+        var old = _entries[fd].File;
+        _entries[fd] = new Entry { File = file, CloseOnExec = cloexec };
+        old?.Release();
+        return fd;
+    }
+
+    public int Close(int fd)
+    {
+        var f = Get(fd);
+        if (f == null) return -Errno.EBADF;
+        _entries[fd] = default;
+        f.Release();
+        return 0;
+    }
+
+    public bool GetCloseOnExec(int fd) => Get(fd) != null && _entries[fd].CloseOnExec;
+
+    public int SetCloseOnExec(int fd, bool value)
+    {
+        if (Get(fd) == null) return -Errno.EBADF;
+        _entries[fd].CloseOnExec = value;
+        return 0;
+    }
+
+    /// <summary>Closes every fd (process exit).</summary>
+    public void CloseAll()
+    {
+        for (int fd = 0; fd < _entries.Length; fd++)
+            if (_entries[fd].File != null) Close(fd);
+    }
+}

@@ -1,0 +1,49 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Memory;
+using Sentry.Kernel.Tasks;
+
+namespace Sentry.Kernel.Vfs;
+
+/// <summary>
+/// An open file description: shared by every fd that dup() makes of it, holds the offset and the
+/// status flags. Each operation returns a count or -errno; the defaults are what Linux answers for
+/// a file that does not support the operation.
+/// </summary>
+public abstract class FileDescription
+{
+    int _refs = 1;
+
+    /// <summary>O_ACCMODE bits and status flags (O_APPEND, O_NONBLOCK, ...).</summary>
+    public int Flags { get; set; }
+
+    /// <summary>Path this description was opened by (readlink of /proc/self/fd, getcwd of a dirfd).</summary>
+    public string Path { get; init; } = "";
+
+    public bool Readable => (Flags & Linux.O_ACCMODE) != Linux.O_WRONLY && (Flags & Linux.O_PATH) == 0;
+    public bool Writable => (Flags & Linux.O_ACCMODE) != Linux.O_RDONLY && (Flags & Linux.O_PATH) == 0;
+    public virtual bool IsDirectory => false;
+
+    public virtual long Read(Span<byte> buffer) => -Errno.EINVAL;
+    public virtual long Write(ReadOnlySpan<byte> buffer) => -Errno.EINVAL;
+    public virtual long PRead(Span<byte> buffer, long offset) => -Errno.ESPIPE;
+    public virtual long PWrite(ReadOnlySpan<byte> buffer, long offset) => -Errno.ESPIPE;
+    public virtual long Seek(long offset, int whence) => -Errno.ESPIPE;
+    public abstract long Stat(out LinuxStat st);
+    public virtual long Statx(uint mask, out LinuxStatx stx)
+    {
+        long r = Stat(out var st);
+        stx = r < 0 ? default : LinuxStatx.FromStat(st);
+        return r;
+    }
+    public virtual long GetDents64(Span<byte> buffer) => -Errno.ENOTDIR;
+    public virtual long Ioctl(Task task, uint cmd, ulong arg) => -Errno.ENOTTY;
+    /// <summary>Backing for mmap, or null when the file cannot be mapped (mmap answers ENODEV).</summary>
+    public virtual IMappable? Mappable => null;
+
+    public void AddRef() => Interlocked.Increment(ref _refs);
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0) OnLastClose();
+    }
+    protected virtual void OnLastClose() { }
+}

@@ -1,0 +1,82 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using Sentry.Platform;
+
+namespace Sentry.Kernel.Vfs;
+
+/// <summary>
+/// One of the host descriptors wired to the application's stdio (terminal, pipe or file of the
+/// caller). Reads, writes and the terminal ioctls a program needs to behave like it does natively
+/// (TCGETS, TIOCGWINSZ, ...) go to the host descriptor.
+/// </summary>
+public sealed unsafe class HostStdio : FileDescription
+{
+    const int SYS_read = 0, SYS_write = 1, SYS_fstat = 5, SYS_lseek = 8, SYS_ioctl = 16, SYS_pread64 = 17, SYS_pwrite64 = 18, SYS_fcntl = 72;
+
+    readonly int _fd;
+
+    public HostStdio(int hostFd, string path)
+    {
+        _fd = hostFd;
+        Path = path;
+        long fl = HostSyscall.Call(SYS_fcntl, hostFd, Linux.F_GETFL);
+        Flags = fl < 0 ? Linux.O_RDWR : (int)fl & (Linux.O_ACCMODE | Linux.O_APPEND | Linux.O_NONBLOCK);
+    }
+
+    public override long Read(Span<byte> buffer)
+    {
+        fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_read, _fd, (long)p, buffer.Length);
+    }
+
+    public override long Write(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_write, _fd, (long)p, buffer.Length);
+    }
+
+    public override long PRead(Span<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_pread64, _fd, (long)p, buffer.Length, offset);
+    }
+
+    public override long PWrite(ReadOnlySpan<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_pwrite64, _fd, (long)p, buffer.Length, offset);
+    }
+
+    public override long Seek(long offset, int whence) => HostSyscall.Call(SYS_lseek, _fd, offset, whence);
+
+    public override long Stat(out LinuxStat st)
+    {
+        LinuxStat s;
+        long r = HostSyscall.Call(SYS_fstat, _fd, (long)&s);
+        st = s;
+        return r;
+    }
+
+    /// <summary>Terminal queries pass through; changing the caller's terminal (TCSETS) does too, as
+    /// a program run natively would. Anything else is refused as not-a-tty.</summary>
+    public override long Ioctl(Task task, uint cmd, ulong arg)
+    {
+        int size = cmd switch
+        {
+            Linux.TCGETS or Linux.TCSETS or Linux.TCSETSW or Linux.TCSETSF => 60, // struct termios (kernel)
+            Linux.TIOCGWINSZ or Linux.TIOCSWINSZ => 8,
+            Linux.TIOCGPGRP or Linux.FIONREAD => 4,
+            _ => -1,
+        };
+        if (size < 0) return -Errno.ENOTTY;
+        bool toHost = cmd is Linux.TCSETS or Linux.TCSETSW or Linux.TCSETSF or Linux.TIOCSWINSZ;
+        byte* buf = stackalloc byte[64];
+        var span = new Span<byte>(buf, size);
+        if (toHost && task.Mm.CopyIn(arg, span) < 0) return -Errno.EFAULT;
+        long r = HostSyscall.Call(SYS_ioctl, _fd, cmd, (long)buf);
+        if (r < 0) return r;
+        if (cmd == Linux.TIOCGPGRP)
+        {
+            // The host's process group means nothing inside; the application's own group is in the foreground.
+            *(int*)buf = task.Pid;
+        }
+        if (!toHost && task.Mm.CopyOut(arg, span) < 0) return -Errno.EFAULT;
+        return r;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Sentry.Platform;
+
+/// <summary>
+/// An execution context: runs one application thread's user code on the platform.
+/// <see cref="Switch"/> is called only from the task's own host thread (ptrace requires it);
+/// <see cref="Interrupt"/> may be called from any thread.
+/// </summary>
+public interface IContext : IDisposable
+{
+    /// <summary>
+    /// Loads <paramref name="state"/>, runs the application in <paramref name="addressSpace"/> until it
+    /// makes a syscall, faults or is interrupted, and stores the resulting general registers back into
+    /// <paramref name="state"/>. The FPU image is not transferred unless <see cref="CpuState.FpValid"/>
+    /// was set by the kernel (then it is loaded before running) — see <see cref="LoadFpState"/>.
+    /// </summary>
+    SwitchResult Switch(IAddressSpace addressSpace, CpuState state);
+
+    /// <summary>Fetches the live FPU state into <paramref name="state"/> (signal delivery, inspection).</summary>
+    void LoadFpState(CpuState state);
+
+    /// <summary>Makes a running or the next <see cref="Switch"/> return <see cref="SwitchReason.Interrupted"/> promptly.</summary>
+    void Interrupt();
+}

@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Sentry.Platform;
+
+/// <summary>
+/// The sandbox's "physical memory": one sparse memfd, mapped once into the Sentry process so the
+/// kernel reads and writes application pages as spans. Pages are handed out in runs (so a fault
+/// can map several contiguous pages with one host call) and returned with a hole punch so the
+/// host frees them.
+/// </summary>
+public sealed unsafe class MemoryFile : IDisposable
+{
+    public const int PageSize = 4096;
+    public const int PageShift = 12;
+
+    /// <summary>Address-space-like limit of the file; sparse, so only touched pages cost memory.</summary>
+    public const long DefaultCapacity = 64L << 30;
+
+    readonly object _lock = new();
+    readonly Stack<long> _free = new();
+    long _next = 0;
+    byte* _base;
+
+    public int Fd { get; }
+    public long Capacity { get; }
+
+    /// <summary>Creates the memfd and maps it. Throws if the host refuses (out of memory, no memfd).</summary>
+    public MemoryFile(long capacity = DefaultCapacity)
+    {
+        Capacity = capacity;
+        byte[] name = "sentry-memory\0"u8.ToArray();
+        fixed (byte* n = name) Fd = memfd_create(n, MFD_CLOEXEC);
+        if (Fd < 0) throw new InvalidOperationException($"memfd_create failed: errno {errno}");
+        if (ftruncate(Fd, capacity) < 0) throw new InvalidOperationException($"ftruncate(memfd) failed: errno {errno}");
+        void* p = mmap(null, (size_t)(ulong)capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, Fd, 0);
+        if (p == MAP_FAILED) throw new InvalidOperationException($"mmap(memfd) failed: errno {errno}");
+        _base = (byte*)p;
+    }
+
+    /// <summary>Sentry's view of bytes [offset, offset+length) of the file.</summary>
+    public Span<byte> Span(long offset, int length) => new(_base + offset, length);
+
+    /// <summary>Pointer to byte <paramref name="offset"/> of the file in Sentry's mapping.</summary>
+    public byte* Pointer(long offset) => _base + offset;
+
+    /// <summary>
+    /// Allocates <paramref name="pages"/> contiguous zero-filled pages and returns the file offset of
+    /// the first, or -1 when the file is exhausted. A single page may come from the free list.
+    /// </summary>
+    public long Allocate(int pages)
+    {
+        lock (_lock)
+        {
+            if (pages == 1 && _free.Count > 0) return _free.Pop();
+            long size = (long)pages << PageShift;
+            if (_next + size > Capacity) return -1;
+            long off = _next;
+            _next += size;
+            return off;
+        }
+    }
+
+    /// <summary>Returns one page to the allocator; its contents are discarded (zero when reused).</summary>
+    public void Free(long offset)
+    {
+        fallocate(Fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, PageSize);
+        lock (_lock) _free.Push(offset);
+    }
+
+    /// <summary>Bytes of the file handed out and not freed (a footprint measure).</summary>
+    public long AllocatedBytes { get { lock (_lock) return _next - (long)_free.Count * PageSize; } }
+
+    public void Dispose()
+    {
+        if (_base != null)
+        {
+            munmap(_base, (size_t)(ulong)Capacity);
+            _base = null;
+            close(Fd);
+        }
+    }
+
+    /// <summary>Host calls the memory file makes.</summary>
+    public static readonly IReadOnlyList<string> HostSyscalls = ["memfd_create", "ftruncate", "mmap", "munmap", "fallocate", "close"];
+}
