@@ -68,8 +68,8 @@ public sealed class Sandbox
 
     int RunInit()
     {
-        var aspace = Platform.NewAddressSpace();
-        var mm = new MemoryManager(Platform, aspace);
+        // The first exec replaces this empty address space, as for any execve.
+        var mm = new MemoryManager(Platform, Platform.NewAddressSpace());
         using var context = Platform.NewContext();
         var task = new Task { Sandbox = this, Mm = mm, Context = context };
         try
@@ -81,7 +81,7 @@ public sealed class Sandbox
             task.Fs.Cwd = cwd.Path;
 
             var exe = FindProgram(task);
-            long r = ElfLoader.Load(task, exe, Options.Args, Options.Env);
+            long r = Exec.Run(task, exe, exe.Path, [.. Options.Args], Options.Env);
             if (r < 0)
             {
                 int code = r == -Errno.ENOENT ? 127 : 126;
@@ -145,11 +145,10 @@ public sealed class Sandbox
     void RunLoop(Task task)
     {
         var cpu = task.Cpu;
-        var aspace = task.Mm.AddressSpace;
         bool strace = Options.Strace;
         while (!task.Exited)
         {
-            var res = task.Context.Switch(aspace, cpu);
+            var res = task.Context.Switch(task.Mm.AddressSpace, cpu);
             switch (res.Reason)
             {
                 case SwitchReason.Syscall:

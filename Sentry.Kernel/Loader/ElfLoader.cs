@@ -50,6 +50,7 @@ public static partial class ElfLoader
         }
         task.Mm.InitBrk(exe.End);
         task.ExePath = l.Path;
+        task.Comm = System.IO.Path.GetFileName(l.Path) is { Length: > 15 } c ? c[..15] : System.IO.Path.GetFileName(l.Path);
         return BuildStack(task, exe, interp, argv, envp, l.Path);
     }
 

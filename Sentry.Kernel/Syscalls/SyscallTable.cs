@@ -19,6 +19,8 @@ public static class SyscallTable
         Sys.RegisterProcess(t);
         Sys.RegisterTime(t);
         Sys.RegisterFutex(t);
+        Sys.RegisterExec(t);
+        Sys.RegisterSystem(t);
         return t;
     }
 

@@ -14,4 +14,14 @@ public sealed class SignalState
     /// <summary>sigaltstack: ss_sp, ss_flags, ss_size.</summary>
     public ulong AltStackSp, AltStackSize;
     public int AltStackFlags = 2; // SS_DISABLE
+
+    /// <summary>execve: handled signals revert to the default action; ignored ones stay ignored; no alternate stack.</summary>
+    public void ResetForExec()
+    {
+        const ulong SIG_IGN = 1;
+        for (int i = 0; i < Actions.Length; i++)
+            if (Actions[i].Handler != SIG_IGN) Actions[i] = default;
+        AltStackSp = AltStackSize = 0;
+        AltStackFlags = 2;
+    }
 }

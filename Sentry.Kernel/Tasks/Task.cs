@@ -30,6 +30,13 @@ public sealed class Task
     /// <summary>Path of the running executable (the target of /proc/self/exe).</summary>
     public string ExePath { get; set; } = "";
 
+    /// <summary>prctl state: thread name, parent-death signal, dumpable, no_new_privs, subreaper.</summary>
+    public string Comm { get; set; } = "";
+    public int ParentDeathSignal { get; set; }
+    public bool Dumpable { get; set; } = true;
+    public bool NoNewPrivs { get; set; }
+    public bool ChildSubreaper { get; set; }
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public ulong RobustListLen { get; set; }

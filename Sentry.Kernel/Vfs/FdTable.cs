@@ -59,6 +59,13 @@ public sealed class FdTable
         return 0;
     }
 
+    /// <summary>Closes the fds marked FD_CLOEXEC (execve).</summary>
+    public void CloseOnExec()
+    {
+        for (int fd = 0; fd < _entries.Length; fd++)
+            if (_entries[fd].File != null && _entries[fd].CloseOnExec) Close(fd);
+    }
+
     /// <summary>Closes every fd (process exit).</summary>
     public void CloseAll()
     {

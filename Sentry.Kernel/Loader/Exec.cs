@@ -1,0 +1,61 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Memory;
+using Sentry.Kernel.Tasks;
+using Sentry.Kernel.Vfs;
+
+namespace Sentry.Kernel.Loader;
+
+/// <summary>
+/// execve for a task: loads the new image into a fresh address space and only then replaces the
+/// old one, so a failed exec returns an error to a process that is still intact.
+/// Scripts starting with "#!" run their interpreter (up to 4 levels, as Linux allows).
+/// </summary>
+public static class Exec
+{
+    const int MaxInterpreterDepth = 4;
+
+    /// <summary>Replaces <paramref name="task"/>'s program. Returns 0 or -errno (the old image untouched).</summary>
+    public static long Run(Task task, Lookup l, string filename, List<string> argv, IReadOnlyList<string> envp)
+    {
+        for (int depth = 0; ; depth++)
+        {
+            if (!l.Exists) return -Errno.ENOENT;
+            if (l.IsDir || (l.Mode & Linux.S_IFMT) != Linux.S_IFREG || (l.Mode & 0x49) == 0) return -Errno.EACCES;
+            var f = Open.File(task, l, Linux.O_RDONLY, out int err);
+            if (f == null) return err;
+            var head = new byte[Shebang.BufSize];
+            long n = f.PRead(head, 0);
+            f.Release();
+            if (n < 0) return n;
+            if (!Shebang.TryParse(head.AsSpan(0, (int)n), out var interp, out var arg)) break;
+            if (interp.Length == 0 || depth >= MaxInterpreterDepth) return depth >= MaxInterpreterDepth ? -Errno.ELOOP : -Errno.ENOEXEC;
+            // argv becomes: interpreter [arg] script-path original-argv[1..]
+            argv.RemoveAt(0);
+            argv.Insert(0, filename);
+            if (arg != null) argv.Insert(0, arg);
+            argv.Insert(0, interp);
+            filename = interp;
+            l = PathWalker.Resolve(task, Linux.AT_FDCWD, interp, followLast: true);
+            if (l.Error < 0) return l.Error;
+        }
+
+        var oldMm = task.Mm;
+        // A task that has never run (the sandbox's first program) loads into its empty address space.
+        bool fresh = oldMm.Vmas.Count == 0;
+        var newMm = fresh ? oldMm : new MemoryManager(task.Sandbox.Platform, task.Sandbox.Platform.NewAddressSpace());
+        task.Mm = newMm;
+        long r = ElfLoader.Load(task, l, argv, envp);
+        if (r < 0)
+        {
+            task.Mm = oldMm;
+            if (!fresh) newMm.Dispose();
+            return r;
+        }
+        if (!fresh) oldMm.Dispose();
+        task.Fds.CloseOnExec();
+        task.Signals.ResetForExec();
+        task.ClearChildTid = 0;
+        task.RobustList = 0;
+        return 0;
+    }
+}
