@@ -27,6 +27,12 @@ public static class Cli
         var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, command };
         var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
 
+        if (UnknownOption(args) is { } bad)
+        {
+            Console.Error.WriteLine($"sentry: unknown option {bad}");
+            Console.Error.WriteLine(DoUsage);
+            return 2;
+        }
         var parse = root.Parse(SeparateProgram(args));
         if (parse.Errors.Count > 0)
         {
@@ -57,6 +63,24 @@ public static class Cli
             Strace = parse.GetValue(strace),
         };
         return DoCommand.Execute(parse.GetValue(platform)!, options);
+    }
+
+    static readonly string[] s_flagOptions = ["--strace", "--help", "-h", "-?"];
+
+    /// <summary>The first option of `do` (before the program) that Sentry does not know, or null.</summary>
+    static string? UnknownOption(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "do") return null;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a == "--" || !a.StartsWith('-') || a.Length == 1) return null;
+            string name = a.Contains('=') ? a[..a.IndexOf('=')] : a;
+            if (Array.IndexOf(s_valueOptions, name) >= 0) { if (!a.Contains('=')) i++; continue; }
+            if (Array.IndexOf(s_flagOptions, a) >= 0) continue;
+            return a;
+        }
+        return null;
     }
 
     /// <summary>
