@@ -2,6 +2,7 @@ using System.Runtime.ExceptionServices;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Loader;
 using Sentry.Kernel.Memory;
+using Sentry.Kernel.Signals;
 using Sentry.Kernel.Syscalls;
 using Sentry.Kernel.Tasks;
 using Sentry.Kernel.Vfs;
@@ -92,6 +93,7 @@ public sealed class Sandbox
         }
         finally
         {
+            task.ReleaseHost();
             task.Fds.CloseAll();
             task.Mm.Dispose();
         }
@@ -141,13 +143,20 @@ public sealed class Sandbox
         }
     }
 
-    /// <summary>The task loop: run the application until it traps, answer, repeat.</summary>
+    /// <summary>The task loop: deliver signals, run the application until it traps, answer, repeat.</summary>
     void RunLoop(Task task)
     {
         var cpu = task.Cpu;
         bool strace = Options.Strace;
-        while (!task.Exited)
+        long restart = 0;
+        while (true)
         {
+            if (restart != 0 || task.Signals.PendingSet != 0 || task.SavedMask != null)
+            {
+                SignalDelivery.Deliver(task, restart);
+                restart = 0;
+            }
+            if (task.Exited) break;
             var res = task.Context.Switch(task.Mm.AddressSpace, cpu);
             switch (res.Reason)
             {
@@ -155,38 +164,38 @@ public sealed class Sandbox
                 {
                     long nr = (long)cpu.Regs.orig_rax;
                     var args = new SyscallArgs(cpu.Regs);
+                    long r;
                     if (strace)
                     {
                         string entered = Strace.Enter(task, nr, args);
-                        long r = SyscallTable.Dispatch(task, nr, args);
+                        r = SyscallTable.Dispatch(task, nr, args);
                         Options.Log.WriteLine(Strace.Exit(entered, nr, r, task.Exited));
-                        cpu.Regs.rax = (ulong)r;
                     }
-                    else
-                    {
-                        cpu.Regs.rax = (ulong)SyscallTable.Dispatch(task, nr, args);
-                    }
+                    else r = SyscallTable.Dispatch(task, nr, args);
+                    if (SignalDelivery.IsRestart(r)) restart = r;
+                    else cpu.Regs.rax = (ulong)r;
                     break;
                 }
                 case SwitchReason.PageFault:
                 {
                     int sig = task.Mm.HandleFault(res.FaultAddress, res.Access);
-                    if (sig != 0) Terminate(task, sig, res.FaultAddress);
+                    if (sig != 0) Fault(task, sig, res.SiCode > 0 ? res.SiCode : SigInfo.SEGV_MAPERR, res.FaultAddress);
                     break;
                 }
                 case SwitchReason.Fault:
-                    Terminate(task, res.Signal, res.FaultAddress);
+                    Fault(task, res.Signal, res.SiCode, res.FaultAddress);
                     break;
                 case SwitchReason.Interrupted:
                     break;
             }
         }
+        if (strace) Options.Log.WriteLine(task.WaitStatus is var w && (w & 0x7f) != 0 ? $"+++ killed by signal {w & 0x7f} +++" : $"+++ exited with {(w >> 8) & 0xff} +++");
     }
 
-    /// <summary>A synchronous fatal signal: until signal delivery exists, the default action (terminate) applies.</summary>
-    void Terminate(Task task, int sig, ulong addr)
+    /// <summary>A synchronous fault becomes a forced signal (a handler may fix it and return).</summary>
+    void Fault(Task task, int sig, int code, ulong addr)
     {
-        if (Options.Strace) Options.Log.WriteLine($"--- signal {sig} {{si_addr=0x{addr:x}, rip=0x{task.Cpu.Regs.rip:x}}} ---\n+++ killed by signal {sig} +++");
-        task.Kill(sig);
+        if (Options.Strace) Options.Log.WriteLine($"--- signal {sig} {{si_code={code}, si_addr=0x{addr:x}}} rip=0x{task.Cpu.Regs.rip:x} ---");
+        task.ForceSignal(SigInfo.Fault(sig, code, addr));
     }
 }

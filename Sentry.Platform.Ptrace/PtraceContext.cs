@@ -29,9 +29,10 @@ internal sealed unsafe class PtraceContext : IContext
             return SwitchResult.Interrupted;
         }
         Ptrace.SetRegs(pid, ref state.Regs);
-        if (state.FpValid)
+        if (state.FpDirty)
         {
             fixed (byte* fp = state.Fp) Ptrace.Request(Ptrace.PTRACE_SETFPREGS, pid, 0, (long)fp);
+            state.FpDirty = false;
         }
         _lastPid = pid;
         _runningPid = pid;
@@ -65,8 +66,8 @@ internal sealed unsafe class PtraceContext : IContext
     {
         // The caller runs on the tracer thread between switches, so the stub is stopped.
         if (_lastPid == 0) return;
+        if (state.FpDirty) return; // the kernel's copy is newer than the stub's
         fixed (byte* fp = state.Fp) Ptrace.Request(Ptrace.PTRACE_GETFPREGS, _lastPid, 0, (long)fp);
-        state.FpValid = true;
     }
 
 

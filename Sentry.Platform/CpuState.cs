@@ -23,11 +23,12 @@ public sealed class CpuState
 
     public UserRegs Regs;
 
-    /// <summary>FXSAVE image (x87, MXCSR, XMM0-15). Valid only when <see cref="FpValid"/>.</summary>
+    /// <summary>FXSAVE image (x87, MXCSR, XMM0-15), filled by <see cref="IContext.LoadFpState"/> on request.</summary>
     public readonly byte[] Fp = new byte[FxsaveSize];
 
-    /// <summary>True when <see cref="Fp"/> holds the live FPU state (platform loaded it on request).</summary>
-    public bool FpValid;
+    /// <summary>Set by the kernel after it changed <see cref="Fp"/> (sigreturn): the platform loads it
+    /// before running the application again and clears the flag.</summary>
+    public bool FpDirty;
 
     /// <summary>Return value register for a finished syscall.</summary>
     public void SetReturn(long value) => Regs.rax = (ulong)value;

@@ -10,8 +10,8 @@ public interface IContext : IDisposable
     /// <summary>
     /// Loads <paramref name="state"/>, runs the application in <paramref name="addressSpace"/> until it
     /// makes a syscall, faults or is interrupted, and stores the resulting general registers back into
-    /// <paramref name="state"/>. The FPU image is not transferred unless <see cref="CpuState.FpValid"/>
-    /// was set by the kernel (then it is loaded before running) — see <see cref="LoadFpState"/>.
+    /// <paramref name="state"/>. The FPU image is not transferred unless <see cref="CpuState.FpDirty"/>
+    /// was set by the kernel (then it is loaded before running and the flag cleared) — see <see cref="LoadFpState"/>.
     /// </summary>
     SwitchResult Switch(IAddressSpace addressSpace, CpuState state);
 

@@ -42,6 +42,9 @@ public static partial class Sys
 
     static int Fd(ulong a) => (int)(uint)a;
 
+    /// <summary>Linux's access_ok: the range does not wrap and ends below TASK_SIZE (checked before any I/O).</summary>
+    static bool AccessOk(ulong addr, ulong len) => addr + len >= addr && addr + len <= 0x7fff_ffff_f000;
+
     /// <summary>Writes a value to application memory; -EFAULT when it cannot.</summary>
     static long Put<T>(Task t, ulong addr, in T value) where T : unmanaged => t.Mm.Write(addr, value) < 0 ? -Errno.EFAULT : 0;
 }

@@ -28,6 +28,7 @@ public static partial class Sys
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null || !f.Readable) return -Errno.EBADF;
+        if (!AccessOk(a.A1, a.A2)) return -Errno.EFAULT;
         return ReadInto(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), -1);
     }
 
@@ -36,6 +37,7 @@ public static partial class Sys
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null || !f.Readable) return -Errno.EBADF;
         if ((long)a.A3 < 0) return -Errno.EINVAL;
+        if (!AccessOk(a.A1, a.A2)) return -Errno.EFAULT;
         return ReadInto(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), (long)a.A3);
     }
 
@@ -72,6 +74,7 @@ public static partial class Sys
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null || !f.Writable) return -Errno.EBADF;
+        if (!AccessOk(a.A1, a.A2)) return -Errno.EFAULT;
         return WriteFrom(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), -1);
     }
 
@@ -80,6 +83,7 @@ public static partial class Sys
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null || !f.Writable) return -Errno.EBADF;
         if ((long)a.A3 < 0) return -Errno.EINVAL;
+        if (!AccessOk(a.A1, a.A2)) return -Errno.EFAULT;
         return WriteFrom(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), (long)a.A3);
     }
 

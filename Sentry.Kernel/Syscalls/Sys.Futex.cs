@@ -10,6 +10,14 @@ public static partial class Sys
 {
     internal static void RegisterFutex(SyscallHandler?[] t) => t[202] = Futex;
 
+    /// <summary>A Stopwatch timestamp <paramref name="ns"/> nanoseconds from now (saturating).</summary>
+    static long DeadlineAfter(long ns)
+    {
+        double ticks = (double)ns * System.Diagnostics.Stopwatch.Frequency / NsPerSec;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)Math.Ceiling(ticks);
+    }
+
     static long Futex(Task t, in SyscallArgs a)
     {
         ulong uaddr = a.A0;
@@ -19,6 +27,9 @@ public static partial class Sys
         if ((op & FUTEX_CLOCK_REALTIME) != 0 && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT && cmd != 11 /* WAIT_REQUEUE_PI */ && cmd != 13 /* LOCK_PI2 */)
             return -Errno.ENOSYS;
         if ((uaddr & 3) != 0) return -Errno.EINVAL;
+        if (!AccessOk(uaddr, 4)) return -Errno.EFAULT;
+        // A shared futex is keyed by the page behind the address, so the address must be mapped.
+        if ((op & FUTEX_PRIVATE_FLAG) == 0 && t.Mm.Find(uaddr) == null) return -Errno.EFAULT;
         var table = t.Sandbox.Futexes;
         switch (cmd)
         {
@@ -27,23 +38,25 @@ public static partial class Sys
             {
                 uint bitset = cmd == FUTEX_WAIT ? uint.MaxValue : (uint)a.A5;
                 if (bitset == 0) return -Errno.EINVAL;
-                DateTime? deadline = null;
+                long? deadline = null;
                 if (a.A3 != 0)
                 {
                     long r = ReadTimespec(t, a.A3, out long s, out long ns);
                     if (r < 0) return r;
-                    if (cmd == FUTEX_WAIT) deadline = DateTime.UtcNow + TimeSpan.FromTicks(s * TimeSpan.TicksPerSecond + ns / 100);
+                    long leftNs;
+                    if (cmd == FUTEX_WAIT) leftNs = s * NsPerSec + ns;
                     else
                     {
                         int clk = (op & FUTEX_CLOCK_REALTIME) != 0 ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-                        HostClock(clk, out long ns0, out long nn0);
-                        long leftNs = (s - ns0) * NsPerSec + (ns - nn0);
-                        deadline = DateTime.UtcNow + TimeSpan.FromTicks(Math.Max(0, leftNs / 100));
+                        HostClock(clk, out long s0, out long n0);
+                        leftNs = Math.Max(0, (s - s0) * NsPerSec + (ns - n0));
                     }
+                    deadline = DeadlineAfter(leftNs);
                 }
                 if (t.Mm.Read(uaddr, out uint cur) < 0) return -Errno.EFAULT;
                 var mm = t.Mm;
-                return table.Wait(uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline);
+                long w = table.Wait(uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending);
+                return w == -Errno.EINTR ? -Signals.SignalDelivery.ERESTARTSYS : w;
             }
             case FUTEX_WAKE:
             case FUTEX_WAKE_BITSET:

@@ -9,6 +9,8 @@ namespace Sentry.Kernel.Syscalls;
 public static partial class Sys
 {
     const ulong PageMask = PAGE_SIZE - 1;
+    /// <summary>x86-64 TASK_SIZE with 4-level paging: the limit Linux checks user ranges against.</summary>
+    const ulong TaskSize = 0x7fff_ffff_f000;
 
     internal static void RegisterMemory(SyscallHandler?[] t)
     {
@@ -55,8 +57,10 @@ public static partial class Sys
     static long Munmap(Task t, in SyscallArgs a)
     {
         ulong addr = a.A0, len = MemoryManager.PageUp(a.A1);
-        if ((addr & PageMask) != 0 || a.A1 == 0 || len == 0 || addr + len < addr || addr + len > t.Mm.MaxAddress) return -Errno.EINVAL;
-        return t.Mm.Unmap(addr, len);
+        if ((addr & PageMask) != 0 || a.A1 == 0 || len == 0 || addr + len < addr || addr + len > TaskSize) return -Errno.EINVAL;
+        // Above the sandbox's user range (where the platform keeps its stub) the application has nothing to unmap.
+        if (addr >= t.Mm.MaxAddress) return 0;
+        return t.Mm.Unmap(addr, Math.Min(len, t.Mm.MaxAddress - addr));
     }
 
     static long Mprotect(Task t, in SyscallArgs a)

@@ -29,7 +29,7 @@ public static unsafe partial class Sys
         t[273] = SetRobustList; t[274] = GetRobustList;
         t[158] = ArchPrctl; t[302] = Prlimit64; t[97] = GetRlimit; t[160] = SetRlimit;
         t[63] = Uname; t[204] = SchedGetAffinity; t[24] = (Task k, in SyscallArgs a) => { Thread.Yield(); return 0; };
-        t[13] = RtSigaction; t[14] = RtSigprocmask; t[131] = Sigaltstack; t[318] = GetRandom;
+        t[318] = GetRandom;
     }
 
     static long GetRes(Task t, in SyscallArgs a, uint id)
@@ -125,73 +125,6 @@ public static unsafe partial class Sys
         mask.Clear();
         for (int c = 0; c < cpus; c++) mask[c / 8] |= (byte)(1 << (c % 8));
         return t.Mm.CopyOut(a.A2, mask) < 0 ? -Errno.EFAULT : bytes;
-    }
-
-    static long RtSigaction(Task t, in SyscallArgs a)
-    {
-        int sig = (int)a.A0;
-        if (a.A3 != 8) return -Errno.EINVAL;
-        if (sig < 1 || sig > _NSIG) return -Errno.EINVAL;
-        SignalState.Action act = default;
-        if (a.A1 != 0)
-        {
-            if (sig == SIGKILL || sig == SIGSTOP) return -Errno.EINVAL;
-            if (t.Mm.Read(a.A1, out act) < 0) return -Errno.EFAULT;
-        }
-        if (a.A2 != 0 && Put(t, a.A2, t.Signals.Actions[sig]) < 0) return -Errno.EFAULT;
-        if (a.A1 != 0)
-        {
-            act.Mask &= ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
-            t.Signals.Actions[sig] = act;
-        }
-        return 0;
-    }
-
-    static long RtSigprocmask(Task t, in SyscallArgs a)
-    {
-        if (a.A3 != 8) return -Errno.EINVAL;
-        ulong set = 0;
-        if (a.A1 != 0)
-        {
-            if ((int)a.A0 is not (SIG_BLOCK or SIG_UNBLOCK or SIG_SETMASK)) return -Errno.EINVAL;
-            if (t.Mm.Read(a.A1, out set) < 0) return -Errno.EFAULT;
-        }
-        if (a.A2 != 0 && Put(t, a.A2, t.Signals.Mask) < 0) return -Errno.EFAULT;
-        if (a.A1 != 0)
-        {
-            ulong m = (int)a.A0 switch { SIG_BLOCK => t.Signals.Mask | set, SIG_UNBLOCK => t.Signals.Mask & ~set, _ => set };
-            t.Signals.Mask = m & ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
-        }
-        return 0;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    struct StackT { public ulong ss_sp; public int ss_flags; int _pad; public ulong ss_size; }
-
-    static long Sigaltstack(Task t, in SyscallArgs a)
-    {
-        const int SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31, MINSIGSTKSZ = 2048;
-        StackT ns = default;
-        if (a.A0 != 0)
-        {
-            if (t.Mm.Read(a.A0, out ns) < 0) return -Errno.EFAULT;
-            int mode = ns.ss_flags & ~SS_AUTODISARM;
-            if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK) return -Errno.EINVAL;
-            if (mode != SS_DISABLE && ns.ss_size < MINSIGSTKSZ) return -Errno.ENOMEM;
-        }
-        if (a.A1 != 0)
-        {
-            var old = new StackT { ss_sp = t.Signals.AltStackSp, ss_flags = t.Signals.AltStackFlags, ss_size = t.Signals.AltStackSize };
-            if (Put(t, a.A1, old) < 0) return -Errno.EFAULT;
-        }
-        if (a.A0 != 0)
-        {
-            bool disable = (ns.ss_flags & ~SS_AUTODISARM) == SS_DISABLE;
-            t.Signals.AltStackSp = disable ? 0 : ns.ss_sp;
-            t.Signals.AltStackSize = disable ? 0 : ns.ss_size;
-            t.Signals.AltStackFlags = disable ? SS_DISABLE : ns.ss_flags & SS_AUTODISARM;
-        }
-        return 0;
     }
 
     static long GetRandom(Task t, in SyscallArgs a)

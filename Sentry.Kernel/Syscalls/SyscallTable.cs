@@ -21,6 +21,7 @@ public static class SyscallTable
         Sys.RegisterFutex(t);
         Sys.RegisterExec(t);
         Sys.RegisterSystem(t);
+        Sys.RegisterSignal(t);
         return t;
     }
 

@@ -14,9 +14,10 @@ public sealed class FutexTable
     /// <summary>
     /// Waits on <paramref name="addr"/> while <paramref name="stillExpected"/> (checked under the
     /// table lock, so a concurrent wake cannot be missed) is true. Returns 0 when woken, -EAGAIN
-    /// when the value changed, -ETIMEDOUT at <paramref name="deadline"/> (null = forever).
+    /// when the value changed, -ETIMEDOUT at <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp; null = forever). Never returns before the deadline, as Linux never does.
     /// </summary>
-    public long Wait(ulong addr, uint bitset, Func<bool> stillExpected, DateTime? deadline)
+    public long Wait(ulong addr, uint bitset, Func<bool> stillExpected, long? deadline, Func<bool> interrupted)
     {
         var w = new Waiter { Bitset = bitset, Addr = addr };
         lock (_lock)
@@ -26,20 +27,33 @@ public sealed class FutexTable
             q.Add(w);
             while (!w.Woken)
             {
+                if (interrupted())
+                {
+                    Remove(w);
+                    return -Abi.Errno.EINTR;
+                }
                 if (deadline is { } d)
                 {
-                    var left = d - DateTime.UtcNow;
-                    if (left <= TimeSpan.Zero || !Monitor.Wait(_lock, left) && !w.Woken)
+                    long left = d - System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (left <= 0)
                     {
-                        if (w.Woken) break;
                         Remove(w);
                         return -Abi.Errno.ETIMEDOUT;
                     }
+                    // Monitor.Wait counts whole milliseconds: round up so the wait never ends early.
+                    long ms = (left * 1000 + System.Diagnostics.Stopwatch.Frequency - 1) / System.Diagnostics.Stopwatch.Frequency;
+                    Monitor.Wait(_lock, (int)Math.Min(ms, int.MaxValue));
                 }
                 else Monitor.Wait(_lock);
             }
             return 0;
         }
+    }
+
+    /// <summary>Makes every waiter re-check for signals (a task was kicked).</summary>
+    public void Kick()
+    {
+        lock (_lock) Monitor.PulseAll(_lock);
     }
 
     void Remove(Waiter w)

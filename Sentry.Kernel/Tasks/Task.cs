@@ -52,7 +52,133 @@ public sealed class Task
     public readonly byte[] Bounce = new byte[64 * 1024];
 
     public void Exit(int code) { Exited = true; WaitStatus = (code & 0xff) << 8; }
-    public void Kill(int signal) { Exited = true; WaitStatus = signal & 0x7f; }
+    /// <summary>Terminates by signal; <paramref name="core"/> sets the core-dump bit of the wait status.</summary>
+    public void Kill(int signal, bool core = false) { Exited = true; WaitStatus = (signal & 0x7f) | (core ? 0x80 : 0); }
+
+    /// <summary>The mask rt_sigsuspend replaced: restored when the handler's frame is built (or at once if none runs).</summary>
+    public ulong? SavedMask { get; set; }
+
+    readonly object _blockLock = new();
+    int _kicks;
+
+    /// <summary>True when a pending signal is not blocked.</summary>
+    public bool SignalPending => Signals.HasDeliverable(Signals.Mask);
+
+    /// <summary>
+    /// Sends a signal to this task (kill, timers, the host forwarding SIGINT). Signals whose
+    /// disposition is to ignore them are discarded here, as Linux does at generation time.
+    /// </summary>
+    public void PostSignal(in SigInfo info)
+    {
+        int sig = info.si_signo;
+        if (sig == Linux.SIGCONT) Signals.DiscardStops();
+        if (IsIgnored(sig) && (Signals.Mask & SignalState.Bit(sig)) == 0) return;
+        if (Signals.Enqueue(info)) Kick();
+    }
+
+    /// <summary>A synchronous fault: a blocked or ignored handler is reset so the signal cannot be lost.</summary>
+    public void ForceSignal(in SigInfo info)
+    {
+        int sig = info.si_signo;
+        ulong bit = SignalState.Bit(sig);
+        if ((Signals.Mask & bit) != 0 || Signals.Actions[sig].Handler == SignalState.SIG_IGN)
+        {
+            Signals.Actions[sig] = default;
+            Signals.Mask &= ~bit;
+        }
+        Signals.Enqueue(info);
+    }
+
+    bool IsIgnored(int sig)
+    {
+        ulong h = Signals.Actions[sig].Handler;
+        return h == SignalState.SIG_IGN || (h == SignalState.SIG_DFL && Signals.DefaultActionIgnores(sig));
+    }
+
+    /// <summary>Wakes the task wherever it is: running in the application, or blocked in a syscall.</summary>
+    public void Kick()
+    {
+        lock (_blockLock) { _kicks++; Monitor.PulseAll(_blockLock); }
+        Context.Interrupt();
+        Sandbox.Futexes.Kick();
+        WakeHost();
+    }
+
+    /// <summary>
+    /// Blocks the task until <paramref name="ready"/> holds, a signal is deliverable, or the
+    /// Stopwatch timestamp <paramref name="deadline"/> passes. Returns 0 (ready), -EINTR (a
+    /// signal; callers turn it into their restart code) or -ETIMEDOUT. Never returns early.
+    /// </summary>
+    public long Block(long? deadline, Func<bool>? ready = null)
+    {
+        lock (_blockLock)
+        {
+            while (true)
+            {
+                if (ready != null && ready()) return 0;
+                if (SignalPending) return -Errno.EINTR;
+                if (deadline is { } d)
+                {
+                    long left = d - System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (left <= 0) return -Errno.ETIMEDOUT;
+                    long ms = (left * 1000 + System.Diagnostics.Stopwatch.Frequency - 1) / System.Diagnostics.Stopwatch.Frequency;
+                    Monitor.Wait(_blockLock, (int)Math.Min(ms, int.MaxValue));
+                }
+                else Monitor.Wait(_blockLock);
+            }
+        }
+    }
+
+    /// <summary>Wakes a <see cref="Block"/> whose condition may now hold.</summary>
+    public void Notify()
+    {
+        lock (_blockLock) Monitor.PulseAll(_blockLock);
+    }
+
+    /// <summary>The default action "stop": the task waits until SIGCONT or SIGKILL arrives.</summary>
+    public void StopUntilContinued()
+    {
+        Block(null, () => (Signals.PendingSet & (SignalState.Bit(Linux.SIGCONT) | SignalState.Bit(Linux.SIGKILL))) != 0);
+    }
+
+    int _wakeFd = -1;
+
+    /// <summary>An eventfd that becomes readable when the task is kicked; host waits poll it beside their fd.</summary>
+    public int WakeFd
+    {
+        get
+        {
+            if (_wakeFd < 0) _wakeFd = (int)HostSyscall.Call(290 /* eventfd2 */, 0, 0x80000 | 0x800 /* EFD_CLOEXEC|EFD_NONBLOCK */);
+            return _wakeFd;
+        }
+    }
+
+    unsafe void WakeHost()
+    {
+        if (_wakeFd < 0) return;
+        ulong one = 1;
+        HostSyscall.Call(1 /* write */, _wakeFd, (long)&one, 8);
+    }
+
+    /// <summary>Empties the wake eventfd after a kick was seen.</summary>
+    public unsafe void DrainWake()
+    {
+        if (_wakeFd < 0) return;
+        ulong v;
+        HostSyscall.Call(0 /* read */, _wakeFd, (long)&v, 8);
+    }
+
+    Signals.IntervalTimer? _realTimer;
+
+    /// <summary>ITIMER_REAL of the process (alarm, setitimer).</summary>
+    public Signals.IntervalTimer RealTimer => _realTimer ??= new Signals.IntervalTimer(this);
+
+    /// <summary>Releases host resources of the task.</summary>
+    public void ReleaseHost()
+    {
+        _realTimer?.Dispose();
+        if (_wakeFd >= 0) { HostSyscall.Call(3, _wakeFd); _wakeFd = -1; }
+    }
 
     /// <summary>The exit status a shell would report: code, or 128+signal.</summary>
     public int ShellStatus => (WaitStatus & 0x7f) != 0 ? 128 + (WaitStatus & 0x7f) : (WaitStatus >> 8) & 0xff;

@@ -1,0 +1,59 @@
+namespace Sentry.Tests.Infrastructure;
+
+/// <summary>How to run a program, identically on the host and in the sandbox.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Working directory: the host process's cwd, and `--cwd` for the sandbox.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Variables added to the launched process's environment (the program inherits them either way).</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>`--env K=V` additions for the sandboxed program only.</summary>
+    public IReadOnlyList<string> SandboxEnv { get; init; } = [];
+
+    /// <summary>Pass `--strace`.</summary>
+    public bool Strace { get; init; }
+
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Bytes fed to the program's stdin (then EOF); null means an empty stdin.</summary>
+    public byte[]? Stdin { get; init; }
+}
+
+/// <summary>
+/// Runs a command natively and inside the sandbox as
+/// `sentry do --platform=P [--cwd D] [--env K=V]... [--strace] -- PROGRAM ARGS...`.
+/// </summary>
+public static class SandboxRunner
+{
+    public static RunResult Native(string program, IEnumerable<string> args, RunOptions? options = null)
+    {
+        var o = options ?? new RunOptions();
+        return ProcessRunner.Run(program, args, o.WorkingDirectory, o.Environment, o.Timeout, o.Stdin);
+    }
+
+    public static RunResult Sandbox(string platform, string program, IEnumerable<string> args, RunOptions? options = null)
+    {
+        var o = options ?? new RunOptions();
+        var sentryArgs = new List<string> { "do", $"--platform={platform}" };
+        if (o.WorkingDirectory != null)
+            sentryArgs.AddRange(["--cwd", o.WorkingDirectory]);
+        foreach (var kv in o.SandboxEnv)
+            sentryArgs.AddRange(["--env", kv]);
+        if (o.Strace)
+            sentryArgs.Add("--strace");
+        sentryArgs.Add("--");
+        sentryArgs.Add(program);
+        sentryArgs.AddRange(args);
+        return Sentry(sentryArgs, o);
+    }
+
+    /// <summary>Runs sentry with exactly <paramref name="sentryArgs"/> (for CLI tests).</summary>
+    public static RunResult Sentry(IEnumerable<string> sentryArgs, RunOptions? options = null)
+    {
+        var o = options ?? new RunOptions();
+        var (file, prefix) = SentryBinary.Command;
+        return ProcessRunner.Run(file, prefix.Concat(sentryArgs), o.WorkingDirectory, o.Environment, o.Timeout, o.Stdin);
+    }
+}
