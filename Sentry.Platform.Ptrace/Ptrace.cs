@@ -9,7 +9,12 @@ internal static unsafe class Ptrace
 
     public const int PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
         PTRACE_GETFPREGS = 14, PTRACE_SETFPREGS = 15, PTRACE_SETOPTIONS = 0x4200,
-        PTRACE_GETSIGINFO = 0x4202, PTRACE_SYSEMU = 31;
+        PTRACE_GETSIGINFO = 0x4202, PTRACE_SYSEMU = 31,
+        PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207;
+    public const int PTRACE_EVENT_STOP = 128;
+    /// <summary>Thread-directed signal used to make a running stub thread stop (Interrupt()).
+    /// SIGURG is harmless if it ever reached an untraced thread (default action: ignore).</summary>
+    public const int InterruptSignal = 23;
 
     public const int PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_EXITKILL = 0x100000;
     public const int __WALL = 0x40000000;

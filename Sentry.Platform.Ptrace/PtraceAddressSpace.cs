@@ -1,24 +1,63 @@
+using System.Collections.Concurrent;
+
 namespace Sentry.Platform.Ptrace;
 
-/// <summary>An address space on ptrace: one stub process, with memory-file pages mmapped into it on demand.</summary>
+/// <summary>
+/// An address space on ptrace: one stub process, with memory-file pages mmapped into it on demand.
+/// Host calls that change the mapping (mmap, munmap, mprotect) run in the calling task's own stub
+/// thread when it has one (any thread's mmap changes the whole process), else in the stub's first
+/// thread via the spawner.
+/// </summary>
 internal sealed class PtraceAddressSpace : IAddressSpace
 {
     const int SYS_mmap = 9, SYS_mprotect = 10, SYS_munmap = 11;
     const int MAP_SHARED = 1, MAP_FIXED = 0x10;
 
+    /// <summary>Stub threads of this address space by the host thread (managed id) that traces them.</summary>
+    readonly ConcurrentDictionary<int, StubThread> _threads = new();
+
     public StubProcess Stub { get; }
 
-    public PtraceAddressSpace(MemoryFile memory) => Stub = new StubProcess(memory);
+    public PtraceAddressSpace(MemoryFile memory) => Stub = StubSpawner.Run(() => new StubProcess(memory));
+
+    /// <summary>The calling thread's stub thread here, created and seized on first use.</summary>
+    public StubThread ThreadForCaller()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        if (_threads.TryGetValue(me, out var t)) return t;
+        t = StubThread.Attach(Stub);
+        _threads[me] = t;
+        return t;
+    }
+
+    /// <summary>Ends the calling thread's stub thread (the task leaves this address space).</summary>
+    public void ReleaseCaller()
+    {
+        if (_threads.TryRemove(Environment.CurrentManagedThreadId, out var t)) t.Exit();
+    }
+
+    long Inject(long nr, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0, ulong a6 = 0)
+    {
+        if (_threads.TryGetValue(Environment.CurrentManagedThreadId, out var t) && !t.Dead)
+            return t.Inject(nr, a1, a2, a3, a4, a5, a6);
+        return StubSpawner.Run(() => Stub.Inject(nr, a1, a2, a3, a4, a5, a6));
+    }
 
     public long MapFile(ulong va, ulong length, long fileOffset, Protection prot)
     {
-        long r = Stub.Inject(SYS_mmap, va, length, (ulong)prot, MAP_SHARED | MAP_FIXED, StubImage.MemoryFd, (ulong)fileOffset);
+        long r = Inject(SYS_mmap, va, length, (ulong)prot, MAP_SHARED | MAP_FIXED, StubImage.MemoryFd, (ulong)fileOffset);
         return r < 0 ? r : 0;
     }
 
-    public long Unmap(ulong va, ulong length) => Stub.Inject(SYS_munmap, va, length);
+    public long Unmap(ulong va, ulong length) => Inject(SYS_munmap, va, length);
 
-    public long Protect(ulong va, ulong length, Protection prot) => Stub.Inject(SYS_mprotect, va, length, (ulong)prot);
+    public long Protect(ulong va, ulong length, Protection prot) => Inject(SYS_mprotect, va, length, (ulong)prot);
 
-    public void Dispose() => Stub.Dispose();
+    /// <summary>Kills the stub process with all its threads.</summary>
+    public void Dispose()
+    {
+        ReleaseCaller();
+        foreach (var t in _threads.Values) t.Dead = true;
+        StubSpawner.Run(() => { Stub.Dispose(); return 0; });
+    }
 }

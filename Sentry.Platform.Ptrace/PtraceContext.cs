@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
-using static Tmds.Linux.LibC;
+using Sentry.Platform;
 
 namespace Sentry.Platform.Ptrace;
 
 /// <summary>
-/// Runs application code in a stub with PTRACE_SYSEMU. Every round trip is: load registers,
-/// resume, wait for the stop, read registers. Must be used from the thread that created the
-/// address space's stub (ptrace requests are accepted only from the tracing thread).
+/// Runs application code with PTRACE_SYSEMU in the calling thread's own stub thread of the
+/// address space. Every round trip is: load registers, resume, wait for the stop, read registers.
+/// Must be used from the one thread that created it (ptrace accepts requests only from the tracer).
 /// </summary>
 internal sealed unsafe class PtraceContext : IContext
 {
@@ -14,48 +14,56 @@ internal sealed unsafe class PtraceContext : IContext
     [StructLayout(LayoutKind.Sequential, Size = 128)]
     struct SigInfo { public int si_signo, si_errno, si_code, _pad; public ulong si_addr; }
 
-    volatile int _runningPid;
+    const long SYS_tgkill = 234;
+
+    volatile StubThread? _running;
     volatile bool _interruptRequested;
-    int _lastPid;
+    StubThread? _last;
 
     public SwitchResult Switch(IAddressSpace addressSpace, CpuState state)
     {
-        var stub = ((PtraceAddressSpace)addressSpace).Stub;
-        int pid = stub.Pid;
-        if (stub._interruptPending || _interruptRequested)
+        var thread = ((PtraceAddressSpace)addressSpace).ThreadForCaller();
+        _last = thread;
+        int tid = thread.Tid;
+        if (thread.InterruptPending || _interruptRequested)
         {
-            stub._interruptPending = false;
+            thread.InterruptPending = false;
             _interruptRequested = false;
             return SwitchResult.Interrupted;
         }
-        Ptrace.SetRegs(pid, ref state.Regs);
+        // orig_rax = -1: the host must never apply its own syscall-restart logic to our registers.
+        state.Regs.orig_rax = ulong.MaxValue;
+        Ptrace.SetRegs(tid, ref state.Regs);
         if (state.FpDirty)
         {
-            fixed (byte* fp = state.Fp) Ptrace.Request(Ptrace.PTRACE_SETFPREGS, pid, 0, (long)fp);
+            fixed (byte* fp = state.Fp) Ptrace.Request(Ptrace.PTRACE_SETFPREGS, tid, 0, (long)fp);
             state.FpDirty = false;
         }
-        _lastPid = pid;
-        _runningPid = pid;
-        Ptrace.Request(Ptrace.PTRACE_SYSEMU, pid, 0, 0);
-        Ptrace.Wait(pid, out int status);
-        _runningPid = 0;
+        _running = thread;
+        if (_interruptRequested) { _running = null; _interruptRequested = false; return SwitchResult.Interrupted; }
+        Ptrace.Request(Ptrace.PTRACE_SYSEMU, tid, 0, 0);
+        Ptrace.Wait(tid, out int status);
+        _running = null;
         if (!Ptrace.Stopped(status))
+        {
+            thread.Dead = true;
             throw new StubDiedException(status);
-        Ptrace.GetRegs(pid, ref state.Regs);
+        }
+        Ptrace.GetRegs(tid, ref state.Regs);
         int sig = Ptrace.StopSignal(status);
         if (sig == (Ptrace.SIGTRAP | 0x80))
             return SwitchResult.Syscall;
-        if (sig == Ptrace.SIGSTOP)
+        if (sig == Ptrace.InterruptSignal || (status >> 16) == Ptrace.PTRACE_EVENT_STOP || sig == Ptrace.SIGSTOP)
         {
             _interruptRequested = false;
             return SwitchResult.Interrupted;
         }
         SigInfo si = default;
-        Ptrace.Request(Ptrace.PTRACE_GETSIGINFO, pid, 0, (long)&si);
+        Ptrace.Request(Ptrace.PTRACE_GETSIGINFO, tid, 0, (long)&si);
         if (sig == Ptrace.SIGSEGV && si.si_code > 0)
         {
             // SEGV_ACCERR on a page Sentry mapped means the access needed more rights than the
-            // mapping has (a write to read-only or CoW page); SEGV_MAPERR says nothing about the kind.
+            // mapping has (a write to a read-only page); SEGV_MAPERR says nothing about the kind.
             var access = si.si_code == 2 ? AccessType.Write : AccessType.Unknown;
             return new SwitchResult(SwitchReason.PageFault, si.si_addr, access, sig, si.si_code);
         }
@@ -64,18 +72,23 @@ internal sealed unsafe class PtraceContext : IContext
 
     public void LoadFpState(CpuState state)
     {
-        // The caller runs on the tracer thread between switches, so the stub is stopped.
-        if (_lastPid == 0) return;
-        if (state.FpDirty) return; // the kernel's copy is newer than the stub's
-        fixed (byte* fp = state.Fp) Ptrace.Request(Ptrace.PTRACE_GETFPREGS, _lastPid, 0, (long)fp);
+        // The caller runs on the tracer thread between switches, so the stub thread is stopped.
+        if (_last == null || _last.Dead || state.FpDirty) return;
+        fixed (byte* fp = state.Fp) Ptrace.Request(Ptrace.PTRACE_GETFPREGS, _last.Tid, 0, (long)fp);
     }
-
 
     public void Interrupt()
     {
         _interruptRequested = true;
-        int pid = _runningPid;
-        if (pid != 0) kill(pid, Ptrace.SIGSTOP);
+        var t = _running;
+        if (t != null) HostSyscall.Call(SYS_tgkill, t.ProcessPid, t.Tid, Ptrace.InterruptSignal);
+    }
+
+    public void Release(IAddressSpace addressSpace)
+    {
+        var aspace = (PtraceAddressSpace)addressSpace;
+        aspace.ReleaseCaller();
+        if (_last != null && _last.Dead) _last = null;
     }
 
     public void Dispose() { }

@@ -25,6 +25,8 @@ internal static class StubImage
 
     /// <summary>Address of "syscall; int3": injected host calls run here and trap back.</summary>
     public static ulong SyscallSite { get; private set; }
+    /// <summary>Address of the clone site: "syscall" whose child parks in pause() and whose parent traps.</summary>
+    public static ulong CloneSite { get; private set; }
     /// <summary>Address of "loop: syscall; jmp loop", used by the raw SYSEMU floor benchmark.</summary>
     public static ulong SyscallLoop { get; private set; }
 
@@ -36,6 +38,9 @@ internal static class StubImage
         var a = new Assembler(64);
         var site = a.CreateLabel();
         var loop = a.CreateLabel();
+        var cloneSite = a.CreateLabel();
+        var cloneParent = a.CreateLabel();
+        var park = a.CreateLabel();
         // munmap(0, Base): drops the host stack, vDSO and vvar if they sit below us.
         a.mov(eax, 11); a.xor(edi, edi); a.mov(rsi, Base); a.syscall();
         // munmap(Base + Size, TaskSize - Base - Size): and anything above us.
@@ -54,11 +59,25 @@ internal static class StubImage
         a.Label(ref loop);
         a.syscall();
         a.jmp(loop);
+        // clone(CLONE_THREAD|...) lands here in both threads: the parent traps back to its tracer,
+        // the new thread parks in pause() until a task thread seizes it.
+        a.Label(ref cloneSite);
+        a.syscall();
+        a.test(rax, rax);
+        a.jnz(cloneParent);
+        a.Label(ref park);
+        a.mov(eax, 34);
+        a.syscall();
+        a.jmp(park);
+        a.Label(ref cloneParent);
+        a.int3();
+        a.jmp(site);
 
         var writer = new CodeWriterImpl();
         var result = a.Assemble(writer, Base + CodeOffset, BlockEncoderOptions.ReturnNewInstructionOffsets);
         SyscallSite = result.GetLabelRIP(site);
         SyscallLoop = result.GetLabelRIP(loop);
+        CloneSite = result.GetLabelRIP(cloneSite);
         byte[] code = writer.ToArray();
 
         byte[] elf = new byte[(int)CodeOffset + code.Length];

@@ -80,53 +80,75 @@ internal sealed unsafe partial class StubProcess : IDisposable
     /// Puts the tracer thread and the stub on the same CPU: a ptrace round trip costs ~6 µs when
     /// they share one and ~46 µs across CPUs.
     /// </summary>
-    public void PinToCurrentCpu()
+    public void PinToCurrentCpu() => PinToCurrentCpu(Pid);
+
+    /// <summary>Pins the calling thread and stub thread <paramref name="tid"/> to the CPU the caller is on.</summary>
+    public static void PinToCurrentCpu(int tid)
     {
         int cpu = sched_getcpu();
         if (cpu < 0) return;
         cpu_set_t set = default;
         CPU_SET(cpu, &set);
         sched_setaffinity(0, (size_t)sizeof(cpu_set_t), &set);
-        sched_setaffinity(Pid, (size_t)sizeof(cpu_set_t), &set);
+        sched_setaffinity(tid, (size_t)sizeof(cpu_set_t), &set);
     }
 
     /// <summary>
     /// Runs host syscall <paramref name="nr"/> inside the stub (which must be in a ptrace stop) and
     /// returns its result. Clobbers the stub's registers: the caller reloads application state.
     /// </summary>
-    public long Inject(long nr, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0, ulong a6 = 0)
+    public long Inject(long nr, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0, ulong a6 = 0) =>
+        InjectAt(StubImage.SyscallSite, nr, a1, a2, a3, a4, a5, a6);
+
+    long InjectAt(ulong site, long nr, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0, ulong a6 = 0) =>
+        InjectInto(Pid, site, nr, a1, a2, a3, a4, a5, a6, ref _interruptPending);
+
+    /// <summary>Runs host syscall <paramref name="nr"/> in stub thread <paramref name="tid"/>, which the calling thread traces and which is stopped.</summary>
+    internal static long InjectInto(int tid, ulong site, long nr, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5, ulong a6, ref bool interruptPending)
     {
         UserRegs regs = default;
-        Ptrace.GetRegs(Pid, ref regs);
-        regs.rip = StubImage.SyscallSite;
+        Ptrace.GetRegs(tid, ref regs);
+        regs.rip = site;
         regs.rax = (ulong)nr; regs.orig_rax = ulong.MaxValue;
         regs.rdi = a1; regs.rsi = a2; regs.rdx = a3; regs.r10 = a4; regs.r8 = a5; regs.r9 = a6;
-        Ptrace.SetRegs(Pid, ref regs);
+        Ptrace.SetRegs(tid, ref regs);
         while (true)
         {
-            Ptrace.Request(Ptrace.PTRACE_CONT, Pid, 0, 0);
-            Ptrace.Wait(Pid, out int status);
+            Ptrace.Request(Ptrace.PTRACE_CONT, tid, 0, 0);
+            Ptrace.Wait(tid, out int status);
             if (!Ptrace.Stopped(status))
-                throw new InvalidOperationException($"ptrace stub died during injected syscall {nr} (status 0x{status:x})");
+                throw new StubDiedException(status);
             int sig = Ptrace.StopSignal(status);
             if (sig == Ptrace.SIGTRAP) break;
-            // A pending Interrupt() (SIGSTOP) arrived first: it is re-raised on the next switch.
-            if (sig == Ptrace.SIGSTOP) { _interruptPending = true; continue; }
+            // A pending Interrupt() arrived first: it is reported by the next switch.
+            if (sig == Ptrace.SIGSTOP || sig == Ptrace.InterruptSignal) { interruptPending = true; continue; }
             throw new InvalidOperationException($"ptrace stub got signal {sig} during injected syscall {nr}");
         }
-        Ptrace.GetRegs(Pid, ref regs);
+        Ptrace.GetRegs(tid, ref regs);
         return (long)regs.rax;
     }
 
-    /// <summary>Set when an interrupting SIGSTOP was swallowed by an injection.</summary>
+    /// <summary>Set when an interrupting signal was swallowed by an injection.</summary>
     internal bool _interruptPending;
 
+    /// <summary>
+    /// Creates a new stub thread (clone with CLONE_THREAD) that parks in pause() untraced, for a
+    /// task thread to seize. Runs on the thread tracing the stub's first thread. Returns the tid or -errno.
+    /// </summary>
+    public long NewThread()
+    {
+        const ulong flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000; // VM|FS|FILES|SIGHAND|THREAD|SYSVSEM
+        return InjectAt(StubImage.CloneSite, 56 /* clone */, flags);
+    }
+
+    /// <summary>Kills the whole stub process (all its threads). Must run on the thread that started it.</summary>
     public void Dispose()
     {
         if (Pid > 0)
         {
             kill(Pid, Ptrace.SIGKILL);
-            Ptrace.Wait(Pid, out _);
+            // Reap the first thread; seized threads are reaped by their own tracers (or by init of the host).
+            while (Ptrace.Wait(Pid, out int st) > 0 && Ptrace.Stopped(st)) { }
             Pid = 0;
         }
     }

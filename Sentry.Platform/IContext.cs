@@ -18,6 +18,12 @@ public interface IContext : IDisposable
     /// <summary>Fetches the live FPU state into <paramref name="state"/> (signal delivery, inspection).</summary>
     void LoadFpState(CpuState state);
 
+    /// <summary>
+    /// Tells the platform this context will not run in <paramref name="addressSpace"/> again (the
+    /// task execs or exits), so per-thread resources there are freed. Called on the context's thread.
+    /// </summary>
+    void Release(IAddressSpace addressSpace);
+
     /// <summary>Makes a running or the next <see cref="Switch"/> return <see cref="SwitchReason.Interrupted"/> promptly.</summary>
     void Interrupt();
 }

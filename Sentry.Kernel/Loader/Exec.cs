@@ -51,7 +51,11 @@ public static class Exec
             if (!fresh) newMm.Dispose();
             return r;
         }
-        if (!fresh) oldMm.Dispose();
+        if (!fresh)
+        {
+            task.Context.Release(oldMm.AddressSpace);
+            oldMm.Dispose();
+        }
         task.Fds.CloseOnExec();
         task.Signals.ResetForExec();
         task.ClearChildTid = 0;
