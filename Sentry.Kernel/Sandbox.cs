@@ -67,12 +67,64 @@ public sealed class Sandbox
             if (_reported.Add(what)) Options.Log.WriteLine($"sentry: unsupported {what}");
     }
 
+    /// <summary>Guards the process tree: parents, children, groups, the task table.</summary>
+    public object TreeLock { get; } = new();
+    readonly Dictionary<int, Task> _tasks = new();
+    readonly Dictionary<int, ThreadGroup> _groups = new();
+    readonly List<Thread> _threads = new();
+    int _lastPid;
+    ThreadGroup? _init;
+    readonly ManualResetEventSlim _initExited = new();
+
+    /// <summary>Most tasks the sandbox will hold at once, whatever RLIMIT_NPROC says (protects Sentry).</summary>
+    public const int MaxTasks = 4096;
+
+    /// <summary>The next free pid of the sandbox's namespace (call under <see cref="TreeLock"/>).</summary>
+    public int AllocatePid()
+    {
+        for (int i = 0; i < 1 << 22; i++)
+        {
+            _lastPid = _lastPid >= (1 << 22) ? 2 : _lastPid + 1;
+            if (!_tasks.ContainsKey(_lastPid) && !_groups.ContainsKey(_lastPid)) return _lastPid;
+        }
+        return -1;
+    }
+
+    public int TaskCount { get { lock (TreeLock) return _tasks.Count; } }
+
+    public Task? FindTask(int tid) { lock (TreeLock) return _tasks.TryGetValue(tid, out var t) ? t : null; }
+    public ThreadGroup? FindGroup(int tgid) { lock (TreeLock) return _groups.TryGetValue(tgid, out var g) && !g.Zombie ? g : null; }
+
+    /// <summary>All live processes; the caller holds <see cref="TreeLock"/>.</summary>
+    public List<ThreadGroup> LiveGroupsUnlocked() => _groups.Values.Where(g => !g.Zombie).ToList();
+
+    /// <summary>All live processes (a snapshot).</summary>
+    public List<ThreadGroup> LiveGroups() { lock (TreeLock) return _groups.Values.Where(g => !g.Zombie).ToList(); }
+
+    /// <summary>Registers a new task (and its group when it is the first thread). Call under <see cref="TreeLock"/>.</summary>
+    public void AddTask(Task t)
+    {
+        _tasks[t.Tid] = t;
+        if (!_groups.ContainsKey(t.Group.Tgid)) _groups[t.Group.Tgid] = t.Group;
+        t.Group.Threads.Add(t);
+    }
+
+    public void TrackThread(Thread t) { lock (_threads) _threads.Add(t); }
+
     int RunInit()
     {
         // The first exec replaces this empty address space, as for any execve.
         var mm = new MemoryManager(Platform, Platform.NewAddressSpace());
-        using var context = Platform.NewContext();
-        var task = new Task { Sandbox = this, Mm = mm, Context = context };
+        Task task;
+        lock (TreeLock)
+        {
+            int pid = AllocatePid();
+            var group = new ThreadGroup { Tgid = pid, Pgid = pid, Sid = pid };
+            _init = group;
+            task = new Task { Sandbox = this, Mm = mm, Tid = pid, Group = group };
+            AddTask(task);
+        }
+        task.Context = Platform.NewContext();
         try
         {
             WireStdio(task);
@@ -88,15 +140,168 @@ public sealed class Sandbox
                 int code = r == -Errno.ENOENT ? 127 : 126;
                 throw new SandboxStartException(code, $"sentry: {Options.Program}: {Describe((int)-r)}");
             }
-            RunLoop(task);
-            return task.ShellStatus;
         }
-        finally
+        catch
         {
-            task.ReleaseHost();
-            task.Fds.CloseAll();
-            task.Mm.Dispose();
+            task.ExitThread(1);
+            TaskExited(task);
+            throw;
         }
+        TaskRunner.Run(task);
+        _initExited.Wait();
+        // Every other task was killed when init ended; wait for their host threads to finish.
+        Thread[] others;
+        lock (_threads) others = [.. _threads];
+        foreach (var t in others) t.Join(TimeSpan.FromSeconds(10));
+        return _init!.ShellStatus;
+    }
+
+    /// <summary>Starts ending every thread of <paramref name="group"/> with <paramref name="waitStatus"/> (exit_group, fatal signal).</summary>
+    public void ExitGroup(ThreadGroup group, int waitStatus)
+    {
+        Task[] threads;
+        lock (TreeLock)
+        {
+            if (group.Exiting) return;
+            group.WaitStatus = waitStatus;
+            group.Exiting = true;
+            threads = [.. group.Threads];
+        }
+        foreach (var t in threads) t.Kick();
+    }
+
+    /// <summary>
+    /// A task's host thread is done: give back its stub thread, clear_child_tid, release what it
+    /// shared; the last thread of a process turns it into a zombie for its parent to reap.
+    /// </summary>
+    public void TaskExited(Task task)
+    {
+        var mm = task.Mm;
+        try { if (mm.HasAddressSpace) task.Context?.Release(mm.AddressSpace); } catch (Exception) { }
+        if (task.ClearChildTid != 0 && mm.Users > 1)
+        {
+            mm.Write(task.ClearChildTid, 0);
+            Futexes.Wake(mm, task.ClearChildTid, 1, uint.MaxValue);
+        }
+        ReleaseVfork(task);
+        task.ReleaseHost();
+        mm.ReleaseUser();
+        task.Fds.ReleaseUser();
+        task.Context?.Dispose();
+
+        ThreadGroup group = task.Group;
+        bool last;
+        Task[] remaining;
+        lock (TreeLock)
+        {
+            _tasks.Remove(task.Tid);
+            group.Threads.Remove(task);
+            last = group.Threads.Count == 0;
+            remaining = [.. group.Threads];
+            if (last && !group.Exiting) group.WaitStatus = task.ThreadExitCode;
+            if (last) group.Exiting = true;
+        }
+        foreach (var r in remaining) r.Notify(); // an exec waiting for the other threads to go
+        if (last) ProcessEnded(group);
+    }
+
+    /// <summary>execve in a multi-threaded process: every other thread exits first.</summary>
+    public void KillOtherThreads(Task task)
+    {
+        Task[] others;
+        lock (TreeLock) others = task.Group.Threads.Where(x => x != task).ToArray();
+        if (others.Length == 0) return;
+        foreach (var o in others) { o.ExitThread(0); o.Kick(); }
+        task.Block(null, () => { lock (TreeLock) return task.Group.Threads.Count == 1; }, interruptible: false);
+    }
+
+    /// <summary>Wakes a parent blocked in vfork once the child has exec'd or exited.</summary>
+    public static void ReleaseVfork(Task task)
+    {
+        var parent = task.VforkParent;
+        if (parent == null) return;
+        task.VforkParent = null;
+        task.VforkPending = false;
+        parent.Notify();
+    }
+
+    void ProcessEnded(ThreadGroup group)
+    {
+        group.StopTimers();
+        List<ThreadGroup> orphansToKill = new();
+        ThreadGroup? parent;
+        bool notifyInit = false;
+        lock (TreeLock)
+        {
+            group.Zombie = true;
+            parent = group.Parent;
+            // Orphans are adopted by init, which reaps them.
+            foreach (var child in group.Children)
+            {
+                if (group == _init) { orphansToKill.Add(child); continue; }
+                child.Parent = _init;
+                _init!.Children.Add(child);
+                if (child.Zombie) notifyInit = true;
+            }
+            if (group != _init) group.Children.Clear();
+            if (parent != null && AutoReaps(parent))
+            {
+                parent.Children.Remove(group);
+                _groups.Remove(group.Tgid);
+            }
+        }
+        if (group == _init)
+        {
+            // The sandbox ends with its init: everything left is killed.
+            foreach (var g in LiveGroups()) ExitGroup(g, Linux.SIGKILL);
+            _initExited.Set();
+            return;
+        }
+        if (notifyInit) _init!.ChildEvents.NotifyAll();
+        if (parent == null) return;
+        if (group.ExitSignal != 0 && parent.Threads.Count > 0)
+        {
+            int st = group.WaitStatus;
+            var info = new SigInfo
+            {
+                si_signo = group.ExitSignal, si_pid = group.Tgid, si_uid = 0,
+                si_code = (st & 0x7f) == 0 ? SigInfo.CLD_EXITED : (st & 0x80) != 0 ? SigInfo.CLD_DUMPED : SigInfo.CLD_KILLED,
+                si_status = (st & 0x7f) == 0 ? (st >> 8) & 0xff : st & 0x7f,
+            };
+            PostToProcess(parent, info);
+        }
+        parent.ChildEvents.NotifyAll();
+    }
+
+    /// <summary>A parent that ignores SIGCHLD (SIG_IGN or SA_NOCLDWAIT) never sees zombies: children are reaped at once.</summary>
+    static bool AutoReaps(ThreadGroup parent)
+    {
+        var t = parent.Threads.FirstOrDefault();
+        if (t == null) return false;
+        var act = t.Signals.Actions[Linux.SIGCHLD];
+        return act.Handler == SignalState.SIG_IGN || (act.Flags & SignalState.SA_NOCLDWAIT) != 0;
+    }
+
+    /// <summary>Removes a reaped zombie from the tables (wait4 consumed it).</summary>
+    public void Reap(ThreadGroup zombie)
+    {
+        lock (TreeLock)
+        {
+            zombie.Parent?.Children.Remove(zombie);
+            _groups.Remove(zombie.Tgid);
+        }
+    }
+
+    /// <summary>A process-directed signal goes to a thread that does not block it (else the first thread).</summary>
+    public void PostToProcess(ThreadGroup group, in SigInfo info)
+    {
+        Task? target;
+        lock (TreeLock)
+        {
+            ulong bit = SignalState.Bit(info.si_signo);
+            target = group.Threads.FirstOrDefault(t => (t.Signals.Mask & bit) == 0 && !t.Exited) ?? group.Threads.FirstOrDefault();
+        }
+        target?.PostSignal(info);
     }
 
     static string Describe(int errno) => errno switch
@@ -141,61 +346,5 @@ public sealed class Sandbox
             if (HostSyscall.Call(72 /* fcntl */, hostFds[fd], Linux.F_GETFD) < 0) continue; // closed on the host: closed inside
             task.Fds.InstallAt(fd, new HostStdio(hostFds[fd], $"/dev/fd/{fd}"), false);
         }
-    }
-
-    /// <summary>The task loop: deliver signals, run the application until it traps, answer, repeat.</summary>
-    void RunLoop(Task task)
-    {
-        var cpu = task.Cpu;
-        bool strace = Options.Strace;
-        long restart = 0;
-        while (true)
-        {
-            if (restart != 0 || task.Signals.PendingSet != 0 || task.SavedMask != null)
-            {
-                SignalDelivery.Deliver(task, restart);
-                restart = 0;
-            }
-            if (task.Exited) break;
-            var res = task.Context.Switch(task.Mm.AddressSpace, cpu);
-            switch (res.Reason)
-            {
-                case SwitchReason.Syscall:
-                {
-                    long nr = (long)cpu.Regs.orig_rax;
-                    var args = new SyscallArgs(cpu.Regs);
-                    long r;
-                    if (strace)
-                    {
-                        string entered = Strace.Enter(task, nr, args);
-                        r = SyscallTable.Dispatch(task, nr, args);
-                        Options.Log.WriteLine(Strace.Exit(entered, nr, r, task.Exited));
-                    }
-                    else r = SyscallTable.Dispatch(task, nr, args);
-                    if (SignalDelivery.IsRestart(r)) restart = r;
-                    else cpu.Regs.rax = (ulong)r;
-                    break;
-                }
-                case SwitchReason.PageFault:
-                {
-                    int sig = task.Mm.HandleFault(res.FaultAddress, res.Access);
-                    if (sig != 0) Fault(task, sig, res.SiCode > 0 ? res.SiCode : SigInfo.SEGV_MAPERR, res.FaultAddress);
-                    break;
-                }
-                case SwitchReason.Fault:
-                    Fault(task, res.Signal, res.SiCode, res.FaultAddress);
-                    break;
-                case SwitchReason.Interrupted:
-                    break;
-            }
-        }
-        if (strace) Options.Log.WriteLine(task.WaitStatus is var w && (w & 0x7f) != 0 ? $"+++ killed by signal {w & 0x7f} +++" : $"+++ exited with {(w >> 8) & 0xff} +++");
-    }
-
-    /// <summary>A synchronous fault becomes a forced signal (a handler may fix it and return).</summary>
-    void Fault(Task task, int sig, int code, ulong addr)
-    {
-        if (Options.Strace) Options.Log.WriteLine($"--- signal {sig} {{si_code={code}, si_addr=0x{addr:x}}} rip=0x{task.Cpu.Regs.rip:x} ---");
-        task.ForceSignal(SigInfo.Fault(sig, code, addr));
     }
 }

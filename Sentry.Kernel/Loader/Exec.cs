@@ -39,6 +39,8 @@ public static class Exec
             if (l.Error < 0) return l.Error;
         }
 
+        // Other threads of the process end before the new image runs (Linux's de_thread).
+        task.Sandbox.KillOtherThreads(task);
         var oldMm = task.Mm;
         // A task that has never run (the sandbox's first program) loads into its empty address space.
         bool fresh = oldMm.Vmas.Count == 0;
@@ -54,8 +56,10 @@ public static class Exec
         if (!fresh)
         {
             task.Context.Release(oldMm.AddressSpace);
-            oldMm.Dispose();
+            oldMm.ReleaseUser(); // a vfork parent may still be using it
         }
+        task.Group.Execed = true;
+        Sandbox.ReleaseVfork(task);
         task.Fds.CloseOnExec();
         task.Signals.ResetForExec();
         task.ClearChildTid = 0;

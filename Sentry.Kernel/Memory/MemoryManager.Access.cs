@@ -48,6 +48,14 @@ public sealed partial class MemoryManager
         while (va < end)
         {
             if (_pages.ContainsKey(va)) { va += Page; continue; }
+            if (v.Shm != null)
+            {
+                long sf = v.Shm.FrameAt(v.FileOffset + (long)(va - v.Start));
+                if (sf < 0) return -Errno.ENOMEM;
+                _pages[va] = new Pte { Frame = sf, Shared = true };
+                va += Page;
+                continue;
+            }
             ulong runEnd = va + Page;
             while (runEnd < end && !_pages.ContainsKey(runEnd)) runEnd += Page;
             int n = (int)((runEnd - va) / Page);
@@ -88,9 +96,7 @@ public sealed partial class MemoryManager
             if (r == 0)
                 for (ulong a = va; a < runEnd; a += Page)
                 {
-                    var p = _pages[a];
-                    p.Mapped = true;
-                    _pages[a] = p;
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pages, a).Mapped = true;
                 }
             va = runEnd;
         }

@@ -16,14 +16,21 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>Pages populated around a faulting address (one host mapping call for all).</summary>
     const int FaultAroundPages = 16;
 
-    /// <summary>A populated page: where it lives in the MemoryFile and whether the platform maps it yet.</summary>
-    struct Pte { public long Frame; public bool Mapped; }
+    /// <summary>A populated page: where it lives in the MemoryFile, whether the platform maps it yet,
+    /// and whether the frame belongs to a <see cref="SharedMemory"/> rather than to this address space.</summary>
+    struct Pte { public long Frame; public bool Mapped; public bool Shared; }
 
     readonly List<Vma> _vmas = new();
     readonly Dictionary<ulong, Pte> _pages = new();
     readonly MemoryFile _mem;
 
-    public IAddressSpace AddressSpace { get; }
+    IAddressSpace? _addressSpace;
+    int _users = 1;
+
+    /// <summary>The platform address space. A forked copy gets one on its first run, from its own thread.</summary>
+    public IAddressSpace AddressSpace => _addressSpace ?? throw new InvalidOperationException("address space not attached");
+    public bool HasAddressSpace => _addressSpace != null;
+    public void AttachAddressSpace(IAddressSpace aspace) => _addressSpace = aspace;
     public ulong MinAddress { get; }
     public ulong MaxAddress { get; }
     /// <summary>Top of the area where mmap places mappings without a hint (grows down).</summary>
@@ -31,13 +38,54 @@ public sealed partial class MemoryManager : IDisposable
     public ulong BrkStart { get; private set; }
     public ulong Brk { get; private set; }
 
-    public MemoryManager(IPlatform platform, IAddressSpace addressSpace)
+    public MemoryManager(IPlatform platform, IAddressSpace? addressSpace)
+        : this(platform.Memory, platform.MinUserAddress, platform.MaxUserAddress & ~(Page - 1))
     {
-        _mem = platform.Memory;
-        AddressSpace = addressSpace;
-        MinAddress = platform.MinUserAddress;
-        MaxAddress = platform.MaxUserAddress & ~(Page - 1);
-        MmapTop = MaxAddress;
+        _addressSpace = addressSpace;
+    }
+
+    MemoryManager(MemoryFile mem, ulong min, ulong max)
+    {
+        _mem = mem;
+        MinAddress = min;
+        MaxAddress = max;
+        MmapTop = max;
+    }
+
+    /// <summary>Another task shares this address space (CLONE_VM).</summary>
+    public void AddUser() => Interlocked.Increment(ref _users);
+
+    /// <summary>A task stops using this address space; the last one frees it.</summary>
+    public void ReleaseUser()
+    {
+        if (Interlocked.Decrement(ref _users) == 0) Dispose();
+    }
+
+    /// <summary>Number of tasks sharing this address space.</summary>
+    public int Users => Volatile.Read(ref _users);
+
+    /// <summary>
+    /// fork: a copy of this address space. Private pages are copied now (so later writes on either
+    /// side stay private); shared anonymous pages stay shared. The copy has no platform address
+    /// space yet: the child attaches one from its own thread.
+    /// </summary>
+    public MemoryManager Fork()
+    {
+        var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk };
+        foreach (var v in _vmas) child._vmas.Add(v.Clone());
+        foreach (var (va, pte) in _pages)
+        {
+            if (pte.Shared)
+            {
+                child._pages[va] = new Pte { Frame = pte.Frame, Shared = true };
+                continue;
+            }
+            long f = _mem.Allocate(1);
+            if (f < 0) { child.Dispose(); return null!; }
+            _mem.Span(pte.Frame, PAGE_SIZE).CopyTo(_mem.Span(f, PAGE_SIZE));
+            child._pages[va] = new Pte { Frame = f };
+        }
+        return child;
     }
 
     public IReadOnlyList<Vma> Vmas => _vmas;
@@ -119,10 +167,12 @@ public sealed partial class MemoryManager : IDisposable
                 addr = FindGap(length);
             if (addr == 0) return -Errno.ENOMEM;
         }
+        bool shared = (flags & MAP_TYPE) is MAP_SHARED or MAP_SHARED_VALIDATE;
         var v = new Vma
         {
             Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-            Shared = (flags & MAP_TYPE) == MAP_SHARED, File = file, FileOffset = offset, Label = label,
+            Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
+            Shm = shared && file == null ? new SharedMemory(_mem) : null,
         };
         file?.IncRef();
         Insert(v);
@@ -141,6 +191,7 @@ public sealed partial class MemoryManager : IDisposable
         {
             any = true;
             _vmas[i].File?.DecRef();
+            _vmas[i].Shm?.DecRef();
             _vmas.RemoveAt(i);
         }
         if (any) DropPages(addr, end);
@@ -164,13 +215,13 @@ public sealed partial class MemoryManager : IDisposable
         {
             for (ulong va = start; va < end; va += Page) anyMapped |= FreePage(va);
         }
-        if (anyMapped) AddressSpace.Unmap(start, end - start);
+        if (anyMapped) _addressSpace?.Unmap(start, end - start);
     }
 
     bool FreePage(ulong va)
     {
         if (!_pages.Remove(va, out var pte)) return false;
-        _mem.Free(pte.Frame);
+        if (!pte.Shared) _mem.Free(pte.Frame);
         return pte.Mapped;
     }
 
@@ -184,7 +235,7 @@ public sealed partial class MemoryManager : IDisposable
         for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
             _vmas[i].Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
         // Pages already mapped in the platform take the new rights now; the rest get them at fault time.
-        AddressSpace.Protect(addr, end - addr, (Protection)(prot & 7));
+        _addressSpace?.Protect(addr, end - addr, (Protection)(prot & 7));
         return 0;
     }
 
@@ -282,7 +333,7 @@ public sealed partial class MemoryManager : IDisposable
                 movedPages.Add((newAddr + off, pte));
             }
         }
-        if (anyMapped) AddressSpace.Unmap(oldAddr, oldLen);
+        if (anyMapped) _addressSpace?.Unmap(oldAddr, oldLen);
         Unmap(oldAddr, oldLen);
         Insert(moved);
         foreach (var (va, pte) in movedPages) _pages[va] = pte;
@@ -291,10 +342,11 @@ public sealed partial class MemoryManager : IDisposable
 
     public void Dispose()
     {
-        foreach (var pte in _pages.Values) _mem.Free(pte.Frame);
+        foreach (var pte in _pages.Values) if (!pte.Shared) _mem.Free(pte.Frame);
         _pages.Clear();
-        foreach (var v in _vmas) v.File?.DecRef();
+        foreach (var v in _vmas) { v.File?.DecRef(); v.Shm?.DecRef(); }
         _vmas.Clear();
-        AddressSpace.Dispose();
+        _addressSpace?.Dispose();
+        _addressSpace = null;
     }
 }

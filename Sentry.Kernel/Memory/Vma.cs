@@ -16,6 +16,8 @@ public sealed class Vma
     public IMappable? File;
     /// <summary>File offset of <see cref="Start"/>.</summary>
     public long FileOffset;
+    /// <summary>Pages of a shared anonymous mapping (shared with forked processes), or null.</summary>
+    public SharedMemory? Shm;
     /// <summary>Label in /proc/self/maps ([heap], [stack]) for anonymous areas.</summary>
     public string? Label;
 
@@ -25,6 +27,7 @@ public sealed class Vma
     public Vma Clone()
     {
         File?.IncRef();
+        Shm?.IncRef();
         return (Vma)MemberwiseClone();
     }
 
@@ -33,7 +36,7 @@ public sealed class Vma
     {
         var upper = Clone();
         upper.Start = addr;
-        if (File != null) upper.FileOffset = FileOffset + (long)(addr - Start);
+        if (File != null || Shm != null) upper.FileOffset = FileOffset + (long)(addr - Start);
         End = addr;
         return upper;
     }

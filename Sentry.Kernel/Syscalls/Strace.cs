@@ -22,9 +22,12 @@ public static class Strace
         ["arch_prctl"] = "xx", ["gettid"] = "", ["futex"] = "xdux", ["set_tid_address"] = "x", ["exit_group"] = "d",
         ["openat"] = "fsox", ["newfstatat"] = "fsxx", ["readlinkat"] = "fsxu", ["faccessat"] = "fsd", ["faccessat2"] = "fsdx",
         ["set_robust_list"] = "xu", ["dup3"] = "ddx", ["prlimit64"] = "ddxx", ["getrandom"] = "xux", ["statx"] = "fsxxx",
-        ["getdents64"] = "dxu", ["clock_gettime"] = "dx", ["rseq"] = "xuxx", ["madvise"] = "xud", ["mremap"] = "xuuxx",
+        ["getdents64"] = "dxu", ["clone"] = "xxxxx", ["execve"] = "sxx", ["wait4"] = "dxdx", ["kill"] = "dd", ["pipe2"] = "xd", ["poll"] = "xud", ["clock_gettime"] = "dx", ["rseq"] = "xuxx", ["madvise"] = "xud", ["mremap"] = "xuuxx",
         ["sched_getaffinity"] = "dux", ["getxattr"] = "ssxu", ["lgetxattr"] = "ssxu",
     };
+
+    /// <summary>Like strace -f: lines of the first task carry no prefix, the others "[pid N] ".</summary>
+    public static string Prefix(Task t) => t.Tid == 1 ? "" : $"[pid {t.Tid}] ";
 
     /// <summary>Formats "name(args" before the call runs (strings are read while they are still valid).</summary>
     public static string Enter(Task t, long nr, in SyscallArgs a)

@@ -55,7 +55,7 @@ public static partial class Sys
                 }
                 if (t.Mm.Read(uaddr, out uint cur) < 0) return -Errno.EFAULT;
                 var mm = t.Mm;
-                long w = table.Wait(uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending);
+                long w = table.Wait(t.Mm, uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending);
                 return w == -Errno.EINTR ? -Signals.SignalDelivery.ERESTARTSYS : w;
             }
             case FUTEX_WAKE:
@@ -63,7 +63,7 @@ public static partial class Sys
             {
                 uint bitset = cmd == FUTEX_WAKE ? uint.MaxValue : (uint)a.A5;
                 if (bitset == 0) return -Errno.EINVAL;
-                return table.Wake(uaddr, (int)Math.Min(val, int.MaxValue), bitset);
+                return table.Wake(t.Mm, uaddr, (int)Math.Min(val, int.MaxValue), bitset);
             }
             case FUTEX_REQUEUE:
             case FUTEX_CMP_REQUEUE:
@@ -73,7 +73,7 @@ public static partial class Sys
                 var mm = t.Mm;
                 uint expected = (uint)a.A5;
                 if (cmd == FUTEX_CMP_REQUEUE && mm.Read(uaddr, out uint _) < 0) return -Errno.EFAULT;
-                return table.Requeue(uaddr, a.A4, (int)val, (int)a.A3,
+                return table.Requeue(t.Mm, uaddr, a.A4, (int)val, (int)a.A3,
                     () => cmd != FUTEX_CMP_REQUEUE || (mm.Read(uaddr, out uint v) >= 0 && v == expected));
             }
             default:

@@ -12,7 +12,7 @@ public static unsafe partial class Sys
 {
     internal static void RegisterProcess(SyscallHandler?[] t)
     {
-        t[60] = (Task k, in SyscallArgs a) => { k.Exit((int)a.A0); return 0; };          // exit
+        t[60] = (Task k, in SyscallArgs a) => { k.ExitThread((int)a.A0); return 0; };    // exit
         t[231] = (Task k, in SyscallArgs a) => { k.Exit((int)a.A0); return 0; };         // exit_group
         t[39] = (Task k, in SyscallArgs a) => k.Pid;                                     // getpid
         t[110] = (Task k, in SyscallArgs a) => k.Ppid;                                   // getppid
@@ -22,9 +22,6 @@ public static unsafe partial class Sys
         t[118] = (Task k, in SyscallArgs a) => GetRes(k, a, k.Uid);                      // getresuid
         t[120] = (Task k, in SyscallArgs a) => GetRes(k, a, k.Gid);                      // getresgid
         t[115] = (Task k, in SyscallArgs a) => (int)a.A0 < 0 ? -Errno.EINVAL : 0;        // getgroups: no supplementary groups
-        t[111] = (Task k, in SyscallArgs a) => k.Pid;                                    // getpgrp: init leads its own group
-        t[121] = (Task k, in SyscallArgs a) => a.A0 == 0 || (int)a.A0 == k.Pid ? k.Pid : -Errno.ESRCH; // getpgid
-        t[124] = (Task k, in SyscallArgs a) => a.A0 == 0 || (int)a.A0 == k.Pid ? k.Pid : -Errno.ESRCH; // getsid
         t[218] = (Task k, in SyscallArgs a) => { k.ClearChildTid = a.A0; return k.Tid; }; // set_tid_address
         t[273] = SetRobustList; t[274] = GetRobustList;
         t[158] = ArchPrctl; t[302] = Prlimit64; t[97] = GetRlimit; t[160] = SetRlimit;

@@ -102,30 +102,44 @@ public static partial class Sys
         return (long)t.Cpu.Regs.rax; // the interrupted code's rax, restored from the frame
     }
 
-    /// <summary>The tasks a kill() pid selects: in this sandbox there is one process, the init task.</summary>
+    /// <summary>kill(2): pid &gt; 0 one process, 0 the caller's group, -1 everyone but init and the caller, &lt; -1 a group.</summary>
     static long Kill(Task t, in SyscallArgs a)
     {
         int pid = (int)a.A0, sig = (int)a.A1;
         if (sig < 0 || sig > _NSIG) return -Errno.EINVAL;
-        bool selectsUs = pid == t.Pid || pid == 0 || pid == -t.Pid;
-        if (pid == -1) return -Errno.ESRCH; // every process but the caller: there is none
-        if (!selectsUs) return -Errno.ESRCH;
-        if (sig != 0) t.PostSignal(SigInfo.FromKill(sig, SigInfo.SI_USER, t.Pid, t.Uid));
+        if (pid == int.MinValue) return -Errno.ESRCH;
+        var s = t.Sandbox;
+        List<ThreadGroup> targets;
+        if (pid > 0)
+        {
+            var g = s.FindGroup(pid);
+            targets = g == null ? [] : [g];
+        }
+        else
+        {
+            int pgid = pid == 0 ? t.Group.Pgid : -pid;
+            targets = s.LiveGroups().Where(g => pid == -1 ? g.Tgid != 1 && g != t.Group : g.Pgid == pgid).ToList();
+        }
+        if (targets.Count == 0) return -Errno.ESRCH;
+        if (sig != 0)
+            foreach (var g in targets) s.PostToProcess(g, SigInfo.FromKill(sig, SigInfo.SI_USER, t.Pid, t.Uid));
         return 0;
     }
 
-    static long Tkill(Task t, in SyscallArgs a) => SendToThread(t, t.Pid, (int)a.A0, (int)a.A1, SigInfo.FromKill((int)a.A1, SigInfo.SI_TKILL, t.Pid, t.Uid));
-    static long Tgkill(Task t, in SyscallArgs a) => SendToThread(t, (int)a.A0, (int)a.A1, (int)a.A2, SigInfo.FromKill((int)a.A2, SigInfo.SI_TKILL, t.Pid, t.Uid));
+    static long Tkill(Task t, in SyscallArgs a) => SendToThread(t, -1, (int)a.A0, (int)a.A1);
+    static long Tgkill(Task t, in SyscallArgs a) => SendToThread(t, (int)a.A0, (int)a.A1, (int)a.A2);
 
-    static long SendToThread(Task t, int tgid, int tid, int sig, in SigInfo info)
+    /// <summary>tgkill/tkill: one thread (tgid -1 = any process).</summary>
+    static long SendToThread(Task t, int tgid, int tid, int sig)
     {
-        if (tgid <= 0 || tid <= 0 || sig < 0 || sig > _NSIG) return -Errno.EINVAL;
-        if (tgid != t.Pid || tid != t.Tid) return -Errno.ESRCH;
-        if (sig != 0) t.PostSignal(info);
+        if ((tgid <= 0 && tgid != -1) || tid <= 0 || sig < 0 || sig > _NSIG) return -Errno.EINVAL;
+        var target = t.Sandbox.FindTask(tid);
+        if (target == null || (tgid != -1 && target.Pid != tgid)) return -Errno.ESRCH;
+        if (sig != 0) target.PostSignal(SigInfo.FromKill(sig, SigInfo.SI_TKILL, t.Pid, t.Uid));
         return 0;
     }
 
-    static long RtSigqueueinfo(Task t, in SyscallArgs a) => QueueInfo(t, (int)a.A0, t.Tid, (int)a.A1, a.A2);
+    static long RtSigqueueinfo(Task t, in SyscallArgs a) => QueueInfo(t, (int)a.A0, (int)a.A0, (int)a.A1, a.A2);
     static long RtTgsigqueueinfo(Task t, in SyscallArgs a) => QueueInfo(t, (int)a.A0, (int)a.A1, (int)a.A2, a.A3);
 
     static long QueueInfo(Task t, int pid, int tid, int sig, ulong infoAddr)
@@ -134,9 +148,10 @@ public static partial class Sys
         if (t.Mm.Read(infoAddr, out SigInfo info) < 0) return -Errno.EFAULT;
         // Only the kernel may claim to be the kernel or a tkill: user code gets EPERM for those codes.
         if ((info.si_code >= 0 || info.si_code == SigInfo.SI_TKILL) && pid != t.Pid) return -Errno.EPERM;
-        if (pid != t.Pid || tid != t.Tid) return -Errno.ESRCH;
+        var target = t.Sandbox.FindTask(tid);
+        if (target == null || target.Pid != pid) return -Errno.ESRCH;
         info.si_signo = sig;
-        if (sig != 0) t.PostSignal(info);
+        if (sig != 0) target.PostSignal(info);
         return 0;
     }
 

@@ -22,6 +22,9 @@ public static class SyscallTable
         Sys.RegisterExec(t);
         Sys.RegisterSystem(t);
         Sys.RegisterSignal(t);
+        Sys.RegisterClone(t);
+        Sys.RegisterWait(t);
+        Sys.RegisterPoll(t);
         return t;
     }
 

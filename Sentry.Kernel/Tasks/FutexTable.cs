@@ -1,15 +1,16 @@
 namespace Sentry.Kernel.Tasks;
 
 /// <summary>
-/// Futex wait queues keyed by address within one address space (private futexes). A waiter
+/// Futex wait queues keyed by (address space, address). Shared futexes between processes
+/// (MAP_SHARED memory) are keyed the same way for now, so they only work within one process. A waiter
 /// blocks its own task thread on a monitor; wake hands out wake-ups in FIFO order.
 /// </summary>
 public sealed class FutexTable
 {
-    sealed class Waiter { public uint Bitset; public bool Woken; public ulong Addr; }
+    sealed class Waiter { public uint Bitset; public bool Woken; public (object, ulong) Addr; }
 
     readonly object _lock = new();
-    readonly Dictionary<ulong, List<Waiter>> _queues = new();
+    readonly Dictionary<(object Space, ulong Addr), List<Waiter>> _queues = new();
 
     /// <summary>
     /// Waits on <paramref name="addr"/> while <paramref name="stillExpected"/> (checked under the
@@ -17,8 +18,9 @@ public sealed class FutexTable
     /// when the value changed, -ETIMEDOUT at <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/>
     /// timestamp; null = forever). Never returns before the deadline, as Linux never does.
     /// </summary>
-    public long Wait(ulong addr, uint bitset, Func<bool> stillExpected, long? deadline, Func<bool> interrupted)
+    public long Wait(object space, ulong uaddr, uint bitset, Func<bool> stillExpected, long? deadline, Func<bool> interrupted)
     {
+        var addr = (space, uaddr);
         var w = new Waiter { Bitset = bitset, Addr = addr };
         lock (_lock)
         {
@@ -66,8 +68,9 @@ public sealed class FutexTable
     }
 
     /// <summary>Wakes up to <paramref name="count"/> waiters on <paramref name="addr"/> whose bitset matches.</summary>
-    public int Wake(ulong addr, int count, uint bitset)
+    public int Wake(object space, ulong uaddr, int count, uint bitset)
     {
+        var addr = (space, uaddr);
         lock (_lock)
         {
             int n = WakeLocked(addr, count, bitset);
@@ -76,7 +79,7 @@ public sealed class FutexTable
         }
     }
 
-    int WakeLocked(ulong addr, int count, uint bitset)
+    int WakeLocked((object, ulong) addr, int count, uint bitset)
     {
         if (!_queues.TryGetValue(addr, out var q)) return 0;
         int n = 0;
@@ -90,8 +93,10 @@ public sealed class FutexTable
     }
 
     /// <summary>Wakes <paramref name="wake"/> waiters on <paramref name="from"/> and moves up to <paramref name="requeue"/> more to <paramref name="to"/>.</summary>
-    public int Requeue(ulong from, ulong to, int wake, int requeue, Func<bool> check)
+    public int Requeue(object space, ulong uFrom, ulong uTo, int wake, int requeue, Func<bool> check)
     {
+        var from = (space, uFrom);
+        var to = (space, uTo);
         lock (_lock)
         {
             if (!check()) return -Abi.Errno.EAGAIN;

@@ -17,7 +17,8 @@ public sealed class SignalState
     /// <summary>SIGKILL and SIGSTOP can be neither blocked nor caught.</summary>
     public const ulong Unblockable = (1UL << (Linux.SIGKILL - 1)) | (1UL << (Linux.SIGSTOP - 1));
 
-    public readonly Action[] Actions = new Action[Linux._NSIG + 1];
+    /// <summary>Dispositions; the same array for threads that share handlers (CLONE_SIGHAND).</summary>
+    public Action[] Actions { get; init; } = new Action[Linux._NSIG + 1];
     public ulong Mask;
     /// <summary>sigaltstack: ss_sp, ss_flags, ss_size.</summary>
     public ulong AltStackSp, AltStackSize;

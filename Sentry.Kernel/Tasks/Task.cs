@@ -15,15 +15,21 @@ public sealed class Task
     public required MemoryManager Mm { get; set; }
     public FdTable Fds { get; set; } = new();
     public FsContext Fs { get; set; } = new();
-    public SignalState Signals { get; } = new();
+    public SignalState Signals { get; init; } = new();
     public CpuState Cpu { get; } = new();
-    public required IContext Context { get; init; }
+    /// <summary>The platform context, created on the task's own host thread when it starts.</summary>
+    public IContext Context { get; set; } = null!;
 
-    /// <summary>Thread id and thread-group id as the application sees them (its own PID namespace).</summary>
-    public int Tid { get; init; } = 1;
-    public int Pid { get; init; } = 1;
-    /// <summary>The parent is outside the sandbox's PID namespace, so it reads as 0 (as for a container's init).</summary>
-    public int Ppid { get; init; } = 0;
+    /// <summary>Thread id as the application sees it (the sandbox's own PID namespace).</summary>
+    public required int Tid { get; init; }
+    /// <summary>The process this thread belongs to.</summary>
+    public required ThreadGroup Group { get; set; }
+    public int Pid => Group.Tgid;
+    /// <summary>The parent of init is outside the sandbox's PID namespace, so it reads as 0 (as for a container's init).</summary>
+    public int Ppid { get { lock (Sandbox.TreeLock) return Group.Parent?.Tgid ?? 0; } }
+
+    /// <summary>The task whose host thread is running this code (null on other threads).</summary>
+    [ThreadStatic] public static Task? Current;
     public uint Uid { get; set; }
     public uint Gid { get; set; }
 
@@ -41,19 +47,27 @@ public sealed class Task
     public ulong RobustList { get; set; }
     public ulong RobustListLen { get; set; }
 
-    public readonly (ulong Cur, ulong Max)[] Limits = DefaultLimits();
+    public (ulong Cur, ulong Max)[] Limits => Group.Limits;
 
-    /// <summary>Set by exit/exit_group or a fatal signal; the run loop stops.</summary>
-    public bool Exited { get; private set; }
-    /// <summary>Wait status: exit code &lt;&lt; 8, or the terminating signal.</summary>
-    public int WaitStatus { get; private set; }
+    /// <summary>This thread has called exit (or its process is exiting): the run loop stops.</summary>
+    public bool Exited => _threadExited || Group.Exiting;
+    bool _threadExited;
+    /// <summary>exit(2) code of this thread, used when it is the last one of its process.</summary>
+    public int ThreadExitCode { get; private set; }
+
+    /// <summary>CLONE_VFORK: the parent waits until this task execs or exits.</summary>
+    public volatile bool VforkPending;
+    public Task? VforkParent { get; set; }
 
     /// <summary>Scratch buffer for copying between files and application memory (no allocation per call).</summary>
     public readonly byte[] Bounce = new byte[64 * 1024];
 
-    public void Exit(int code) { Exited = true; WaitStatus = (code & 0xff) << 8; }
-    /// <summary>Terminates by signal; <paramref name="core"/> sets the core-dump bit of the wait status.</summary>
-    public void Kill(int signal, bool core = false) { Exited = true; WaitStatus = (signal & 0x7f) | (core ? 0x80 : 0); }
+    /// <summary>exit(2): ends this thread only; the process ends with it if it was the last.</summary>
+    public void ExitThread(int code) { ThreadExitCode = (code & 0xff) << 8; _threadExited = true; }
+    /// <summary>exit_group(2): ends every thread of the process with <paramref name="code"/>.</summary>
+    public void Exit(int code) => Sandbox.ExitGroup(Group, (code & 0xff) << 8);
+    /// <summary>Terminates the process by signal; <paramref name="core"/> sets the core-dump bit of the wait status.</summary>
+    public void Kill(int signal, bool core = false) => Sandbox.ExitGroup(Group, (signal & 0x7f) | (core ? 0x80 : 0));
 
     /// <summary>The mask rt_sigsuspend replaced: restored when the handler's frame is built (or at once if none runs).</summary>
     public ulong? SavedMask { get; set; }
@@ -109,14 +123,15 @@ public sealed class Task
     /// Stopwatch timestamp <paramref name="deadline"/> passes. Returns 0 (ready), -EINTR (a
     /// signal; callers turn it into their restart code) or -ETIMEDOUT. Never returns early.
     /// </summary>
-    public long Block(long? deadline, Func<bool>? ready = null)
+    public long Block(long? deadline, Func<bool>? ready = null, bool interruptible = true)
     {
         lock (_blockLock)
         {
             while (true)
             {
                 if (ready != null && ready()) return 0;
-                if (SignalPending) return -Errno.EINTR;
+                if (interruptible && SignalPending) return -Errno.EINTR;
+                if (Group.Exiting) return -Errno.EINTR;
                 if (deadline is { } d)
                 {
                     long left = d - System.Diagnostics.Stopwatch.GetTimestamp();
@@ -133,6 +148,15 @@ public sealed class Task
     public void Notify()
     {
         lock (_blockLock) Monitor.PulseAll(_blockLock);
+        WakeHost();
+    }
+
+    /// <summary>Blocks on <paramref name="queue"/> until <paramref name="ready"/> holds (see <see cref="Block"/>).</summary>
+    public long WaitOn(WaitQueue queue, Func<bool> ready, long? deadline = null)
+    {
+        queue.Add(this);
+        try { return Block(deadline, ready); }
+        finally { queue.Remove(this); }
     }
 
     /// <summary>The default action "stop": the task waits until SIGCONT or SIGKILL arrives.</summary>
@@ -168,34 +192,14 @@ public sealed class Task
         HostSyscall.Call(0 /* read */, _wakeFd, (long)&v, 8);
     }
 
-    Signals.IntervalTimer? _realTimer;
-
     /// <summary>ITIMER_REAL of the process (alarm, setitimer).</summary>
-    public Signals.IntervalTimer RealTimer => _realTimer ??= new Signals.IntervalTimer(this);
+    public Signals.IntervalTimer RealTimer => Group.RealTimer(this);
 
     /// <summary>Releases host resources of the task.</summary>
     public void ReleaseHost()
     {
-        _realTimer?.Dispose();
         if (_wakeFd >= 0) { HostSyscall.Call(3, _wakeFd); _wakeFd = -1; }
     }
 
-    /// <summary>The exit status a shell would report: code, or 128+signal.</summary>
-    public int ShellStatus => (WaitStatus & 0x7f) != 0 ? 128 + (WaitStatus & 0x7f) : (WaitStatus >> 8) & 0xff;
 
-    static (ulong, ulong)[] DefaultLimits()
-    {
-        var l = new (ulong, ulong)[Linux.RLIMIT_NLIMITS];
-        for (int i = 0; i < l.Length; i++) l[i] = (Linux.RLIM_INFINITY, Linux.RLIM_INFINITY);
-        l[Linux.RLIMIT_STACK] = (8UL << 20, Linux.RLIM_INFINITY);
-        l[Linux.RLIMIT_NOFILE] = (1024, 4096);
-        l[Linux.RLIMIT_CORE] = (0, Linux.RLIM_INFINITY);
-        l[Linux.RLIMIT_NPROC] = (4096, 4096);
-        l[Linux.RLIMIT_MEMLOCK] = (8UL << 20, 8UL << 20);
-        l[11] = (63304, 63304);   // RLIMIT_SIGPENDING
-        l[12] = (819200, 819200); // RLIMIT_MSGQUEUE
-        l[13] = (0, 0);           // RLIMIT_NICE
-        l[14] = (0, 0);           // RLIMIT_RTPRIO
-        return l;
-    }
 }

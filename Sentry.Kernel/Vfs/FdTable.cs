@@ -8,6 +8,27 @@ public sealed class FdTable
     struct Entry { public FileDescription? File; public bool CloseOnExec; }
 
     Entry[] _entries = new Entry[64];
+    int _users = 1;
+
+    /// <summary>Another task shares this table (CLONE_FILES).</summary>
+    public void AddUser() => Interlocked.Increment(ref _users);
+
+    /// <summary>A task stops using the table; the last one closes every fd.</summary>
+    public void ReleaseUser()
+    {
+        if (Interlocked.Decrement(ref _users) == 0) CloseAll();
+    }
+
+    /// <summary>fork without CLONE_FILES: a new table whose fds share the same open file descriptions.</summary>
+    public FdTable Clone()
+    {
+        lock (this)
+        {
+            var t = new FdTable { Limit = Limit, _entries = (Entry[])_entries.Clone() };
+            foreach (var e in t._entries) e.File?.AddRef();
+            return t;
+        }
+    }
 
     /// <summary>RLIMIT_NOFILE soft limit: fds at or above it cannot be allocated.</summary>
     public int Limit { get; set; } = 1024;

@@ -9,6 +9,12 @@ namespace Sentry.Kernel.Vfs;
 /// status flags. Each operation returns a count or -errno; the defaults are what Linux answers for
 /// a file that does not support the operation.
 /// </summary>
+/// <summary>poll(2) event bits.</summary>
+public static class PollEvents
+{
+    public const int POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20, POLLRDNORM = 0x40, POLLWRNORM = 0x100;
+}
+
 public abstract class FileDescription
 {
     int _refs = 1;
@@ -37,6 +43,13 @@ public abstract class FileDescription
     }
     public virtual long GetDents64(Span<byte> buffer) => -Errno.ENOTDIR;
     public virtual long Ioctl(Task task, uint cmd, ulong arg) => -Errno.ENOTTY;
+    /// <summary>Readiness for poll/select: the POLL* bits of <paramref name="events"/> (plus POLLERR/POLLHUP) that hold now.</summary>
+    public virtual int Poll(int events) => PollEvents.POLLIN | PollEvents.POLLOUT;
+    /// <summary>Where to wait for readiness changes; null when readiness never changes (regular files).</summary>
+    public virtual Tasks.WaitQueue? PollQueue => null;
+    /// <summary>Host fd whose readiness the host must be asked about (stdio), or -1.</summary>
+    public virtual int HostPollFd => -1;
+
     /// <summary>Backing for mmap, or null when the file cannot be mapped (mmap answers ENODEV).</summary>
     public virtual IMappable? Mappable => null;
 

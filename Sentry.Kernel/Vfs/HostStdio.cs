@@ -14,19 +14,55 @@ public sealed unsafe class HostStdio : FileDescription
     const int SYS_read = 0, SYS_write = 1, SYS_fstat = 5, SYS_lseek = 8, SYS_ioctl = 16, SYS_pread64 = 17, SYS_pwrite64 = 18, SYS_fcntl = 72;
 
     readonly int _fd;
+    readonly bool _mayBlock;
 
     public HostStdio(int hostFd, string path)
     {
         _fd = hostFd;
         Path = path;
+        LinuxStat st;
+        _mayBlock = HostSyscall.Call(SYS_fstat, hostFd, (long)&st) < 0 || (st.st_mode & Linux.S_IFMT) != Linux.S_IFREG;
         long fl = HostSyscall.Call(SYS_fcntl, hostFd, Linux.F_GETFL);
         Flags = fl < 0 ? Linux.O_RDWR : (int)fl & (Linux.O_ACCMODE | Linux.O_APPEND | Linux.O_NONBLOCK);
     }
 
     public override long Read(Span<byte> buffer)
     {
+        // A terminal or pipe may block for ever: wait in the host's poll beside the task's wake
+        // eventfd, so a signal for the task interrupts the wait as it would natively.
+        var task = Task.Current;
+        if (_mayBlock && task != null && (Flags & Linux.O_NONBLOCK) == 0 && buffer.Length > 0)
+        {
+            long w = WaitReadable(task, Linux.O_RDONLY);
+            if (w < 0) return w;
+        }
         fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_read, _fd, (long)p, buffer.Length);
     }
+
+    long WaitReadable(Task task, int _)
+    {
+        int wake = task.WakeFd;
+        int* fds = stackalloc int[4] { _fd, PollEvents.POLLIN, wake, PollEvents.POLLIN };
+        while (true)
+        {
+            fds[1] = PollEvents.POLLIN; fds[3] = PollEvents.POLLIN; // events in the low half, revents cleared
+            long r = HostSyscall.Call(7 /* poll */, (long)fds, 2, -1);
+            if (r == -Errno.EINTR) { if (task.SignalPending) return -Signals.SignalDelivery.ERESTARTSYS; continue; }
+            if (r < 0) return 0; // let the read itself report the problem
+            if ((fds[3] >> 16) != 0) task.DrainWake();
+            if (task.SignalPending) return -Signals.SignalDelivery.ERESTARTSYS;
+            if ((fds[1] >> 16) != 0) return 0;
+        }
+    }
+
+    public override int Poll(int events)
+    {
+        int* fds = stackalloc int[2] { _fd, events & 0xffff };
+        long r = HostSyscall.Call(7 /* poll */, (long)fds, 1, 0);
+        return r <= 0 ? 0 : (fds[1] >> 16) & 0xffff;
+    }
+
+    public override int HostPollFd => _fd;
 
     public override long Write(ReadOnlySpan<byte> buffer)
     {

@@ -1,0 +1,102 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Signals;
+using Sentry.Kernel.Syscalls;
+using Sentry.Platform;
+
+namespace Sentry.Kernel.Tasks;
+
+/// <summary>
+/// The loop each task's dedicated host thread runs: deliver signals, switch into the application
+/// until it traps, answer, repeat; then the thread's exit work.
+/// </summary>
+public static class TaskRunner
+{
+    /// <summary>Starts <paramref name="task"/> on a new host thread (ptrace binds a tracee to its tracer thread).</summary>
+    public static Thread Start(Task task)
+    {
+        var thread = new Thread(() => Run(task), 4 << 20) { Name = $"sentry-task-{task.Tid}", IsBackground = true };
+        task.Sandbox.TrackThread(thread);
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>Runs the task to its end on the calling thread.</summary>
+    public static void Run(Task task)
+    {
+        Task.Current = task;
+        var sandbox = task.Sandbox;
+        try
+        {
+            task.Context ??= sandbox.Platform.NewContext();
+            if (!task.Mm.HasAddressSpace) task.Mm.AttachAddressSpace(sandbox.Platform.NewAddressSpace());
+            Loop(task);
+        }
+        catch (Exception e)
+        {
+            sandbox.Options.Log.WriteLine($"sentry: internal error in task {task.Tid}: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("SENTRY_DEBUG") == "1") sandbox.Options.Log.WriteLine(e);
+            sandbox.ExitGroup(task.Group, Linux.SIGKILL);
+        }
+        finally
+        {
+            sandbox.TaskExited(task);
+        }
+    }
+
+    static void Loop(Task task)
+    {
+        var cpu = task.Cpu;
+        var sandbox = task.Sandbox;
+        var log = sandbox.Options.Log;
+        bool strace = sandbox.Options.Strace;
+        long restart = 0;
+        while (true)
+        {
+            if (restart != 0 || task.Signals.PendingSet != 0 || task.SavedMask != null)
+            {
+                SignalDelivery.Deliver(task, restart);
+                restart = 0;
+            }
+            if (task.Exited) break;
+            var res = task.Context.Switch(task.Mm.AddressSpace, cpu);
+            switch (res.Reason)
+            {
+                case SwitchReason.Syscall:
+                {
+                    long nr = (long)cpu.Regs.orig_rax;
+                    var args = new SyscallArgs(cpu.Regs);
+                    long r;
+                    if (strace)
+                    {
+                        string entered = Strace.Enter(task, nr, args);
+                        r = SyscallTable.Dispatch(task, nr, args);
+                        log.WriteLine(Strace.Prefix(task) + Strace.Exit(entered, nr, r, task.Exited));
+                    }
+                    else r = SyscallTable.Dispatch(task, nr, args);
+                    if (SignalDelivery.IsRestart(r)) restart = r;
+                    else cpu.Regs.rax = (ulong)r;
+                    break;
+                }
+                case SwitchReason.PageFault:
+                {
+                    int sig = task.Mm.HandleFault(res.FaultAddress, res.Access);
+                    if (sig != 0) Fault(task, sig, res.SiCode > 0 ? res.SiCode : SigInfo.SEGV_MAPERR, res.FaultAddress);
+                    break;
+                }
+                case SwitchReason.Fault:
+                    Fault(task, res.Signal, res.SiCode, res.FaultAddress);
+                    break;
+                case SwitchReason.Interrupted:
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A synchronous fault becomes a forced signal (a handler may fix it and return).</summary>
+    static void Fault(Task task, int sig, int code, ulong addr)
+    {
+        if (task.Sandbox.Options.Strace)
+            task.Sandbox.Options.Log.WriteLine($"{Strace.Prefix(task)}--- signal {sig} {{si_code={code}, si_addr=0x{addr:x}}} rip=0x{task.Cpu.Regs.rip:x} ---");
+        task.ForceSignal(SigInfo.Fault(sig, code, addr));
+    }
+}
