@@ -1,4 +1,5 @@
 using Sentry.Kernel;
+using System.Runtime.InteropServices;
 using Sentry.Platform;
 
 namespace Sentry.Host;
@@ -6,13 +7,30 @@ namespace Sentry.Host;
 /// <summary>`sentry do`: picks the platform, runs the sandbox, maps failures to exit codes.</summary>
 public static class DoCommand
 {
+    static int LinuxNumber(PosixSignal s) => s switch
+    {
+        PosixSignal.SIGHUP => 1, PosixSignal.SIGINT => 2, PosixSignal.SIGQUIT => 3, PosixSignal.SIGTERM => 15,
+        _ => (int)s,
+    };
+
     public static int Execute(string platformName, SandboxOptions options)
     {
         IPlatform? platform = PlatformChooser.Choose(platformName, Console.Error);
         if (platform == null) return 1;
         try
         {
-            return Sandbox.Run(platform, options);
+            var sandbox = new Sandbox(platform, options);
+            // Signals sent to `sentry` go to the sandbox's init, as they would reach the program
+            // run natively; the sandbox's exit status then tells what the program made of them.
+            var forward = new List<PosixSignalRegistration>();
+            foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+                forward.Add(PosixSignalRegistration.Create(sig, ctx =>
+                {
+                    ctx.Cancel = true;
+                    sandbox.SignalInit(LinuxNumber(ctx.Signal));
+                }));
+            try { return sandbox.Run(); }
+            finally { foreach (var f in forward) f.Dispose(); }
         }
         catch (SandboxStartException e)
         {

@@ -30,7 +30,8 @@ public sealed class Sandbox
     public SandboxOptions Options { get; }
     public FutexTable Futexes { get; } = new();
 
-    Sandbox(IPlatform platform, SandboxOptions options)
+    /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
+    public Sandbox(IPlatform platform, SandboxOptions options)
     {
         Platform = platform;
         Options = options;
@@ -41,9 +42,12 @@ public sealed class Sandbox
     /// status as a shell reports it (128+signal when killed). Throws <see cref="SandboxStartException"/>
     /// when the program cannot be started.
     /// </summary>
-    public static int Run(IPlatform platform, SandboxOptions options)
+    public static int Run(IPlatform platform, SandboxOptions options) => new Sandbox(platform, options).Run();
+
+    /// <summary>Runs the program to completion; see <see cref="Run(IPlatform, SandboxOptions)"/>.</summary>
+    public int Run()
     {
-        var sandbox = new Sandbox(platform, options);
+        var sandbox = this;
         int status = 0;
         ExceptionDispatchInfo? failure = null;
         // ptrace binds a tracee to the thread that traces it: each task gets its own host thread.
@@ -65,6 +69,17 @@ public sealed class Sandbox
     {
         lock (_reported)
             if (_reported.Add(what)) Options.Log.WriteLine($"sentry: unsupported {what}");
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the sandbox's init from outside (the host forwarding
+    /// SIGINT/SIGTERM to `sentry`). Ignored before init exists or after it ended.
+    /// </summary>
+    public void SignalInit(int signal)
+    {
+        var init = _init;
+        if (init == null || init.Zombie) return;
+        PostToProcess(init, SigInfo.FromKill(signal, SigInfo.SI_USER, 0, 0));
     }
 
     /// <summary>Guards the process tree: parents, children, groups, the task table.</summary>
@@ -178,6 +193,7 @@ public sealed class Sandbox
     {
         var mm = task.Mm;
         try { if (mm.HasAddressSpace) task.Context?.Release(mm.AddressSpace); } catch (Exception) { }
+        if (mm.Users > 1) RobustList.Release(task);
         if (task.ClearChildTid != 0 && mm.Users > 1)
         {
             mm.Write(task.ClearChildTid, 0);

@@ -21,6 +21,7 @@ public static partial class Sys
         t[21] = AccessPath; t[269] = FAccessAt; t[439] = FAccessAt2;
         t[79] = GetCwd; t[80] = ChDir; t[81] = FChDir;
         t[16] = Ioctl; t[72] = Fcntl; t[32] = Dup; t[33] = Dup2; t[292] = Dup3; t[95] = Umask;
+        t[436] = CloseRange;
         RegisterXattr(t);
     }
 
@@ -154,6 +155,27 @@ public static partial class Sys
     }
 
     static long Close(Task t, in SyscallArgs a) => t.Fds.Close(Fd(a.A0));
+
+    static long CloseRange(Task t, in SyscallArgs a)
+    {
+        const uint CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
+        uint first = (uint)a.A0, last = (uint)a.A1, flags = (uint)a.A2;
+        if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 || first > last) return -Errno.EINVAL;
+        if ((flags & CLOSE_RANGE_UNSHARE) != 0 && t.Fds.Users > 1)
+        {
+            var own = t.Fds.Clone();
+            t.Fds.ReleaseUser();
+            t.Fds = own;
+        }
+        int hi = (int)Math.Min(last, (uint)Math.Max(0, t.Fds.Limit - 1));
+        for (int fd = (int)first; fd <= hi && fd >= 0; fd++)
+        {
+            if (t.Fds.Get(fd) == null) continue;
+            if ((flags & CLOSE_RANGE_CLOEXEC) != 0) t.Fds.SetCloseOnExec(fd, true);
+            else t.Fds.Close(fd);
+        }
+        return 0;
+    }
 
     static long OpenAt(Task t, in SyscallArgs a) => DoOpen(t, (int)a.A0, a.A1, (int)a.A2);
     static long OpenPath(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, (int)a.A1);

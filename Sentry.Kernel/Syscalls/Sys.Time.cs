@@ -13,7 +13,7 @@ public static unsafe partial class Sys
     internal static void RegisterTime(SyscallHandler?[] t)
     {
         t[228] = ClockGettime; t[229] = ClockGetres; t[96] = Gettimeofday; t[201] = Time;
-        t[35] = Nanosleep; t[230] = ClockNanosleep;
+        t[35] = Nanosleep; t[230] = ClockNanosleep; t[98] = Getrusage; t[100] = Times;
     }
 
     /// <summary>Clock ids the sandbox accepts; CPU-time clocks of the process and thread map to the host's.</summary>
@@ -61,6 +61,22 @@ public static unsafe partial class Sys
         return s;
     }
 
+    static long Getrusage(Task t, in SyscallArgs a)
+    {
+        const int RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+        if ((int)a.A0 is not (RUSAGE_SELF or RUSAGE_CHILDREN or RUSAGE_THREAD)) return -Errno.EINVAL;
+        // CPU accounting per task is not kept yet: all fields read as zero, as for a process that has
+        // not used a full tick.
+        return t.Mm.CopyOut(a.A1, new byte[144]) < 0 ? -Errno.EFAULT : 0;
+    }
+
+    static long Times(Task t, in SyscallArgs a)
+    {
+        if (a.A0 != 0 && t.Mm.CopyOut(a.A0, new byte[32]) < 0) return -Errno.EFAULT;
+        HostClock(CLOCK_MONOTONIC, out long s, out long ns);
+        return s * 100 + ns / 10_000_000; // clock ticks (USER_HZ = 100) since an arbitrary point
+    }
+
     /// <summary>Reads a struct timespec and checks it as Linux does (EFAULT, EINVAL).</summary>
     static long ReadTimespec(Task t, ulong addr, out long sec, out long nsec)
     {
@@ -75,7 +91,7 @@ public static unsafe partial class Sys
     {
         long r = ReadTimespec(t, a.A0, out long s, out long ns);
         if (r < 0) return r;
-        return SleepUntil(t, CLOCK_MONOTONIC, s, ns, absolute: false);
+        return SleepUntil(t, CLOCK_MONOTONIC, s, ns, absolute: false, a.A1);
     }
 
     static long ClockNanosleep(Task t, in SyscallArgs a)
@@ -86,22 +102,29 @@ public static unsafe partial class Sys
         if (!ValidClock(clk) || clk == CLOCK_MONOTONIC_RAW || clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE) return -Errno.EINVAL;
         long r = ReadTimespec(t, a.A2, out long s, out long ns);
         if (r < 0) return r;
-        return SleepUntil(t, clk, s, ns, ((int)a.A1 & TIMER_ABSTIME) != 0);
+        return SleepUntil(t, clk, s, ns, ((int)a.A1 & TIMER_ABSTIME) != 0, a.A3);
     }
 
-    /// <summary>Blocks the task's host thread in the host's clock_nanosleep (no other task waits on it).</summary>
-    static long SleepUntil(Task t, int clk, long s, long ns, bool absolute)
+    /// <summary>
+    /// Sleeps on the task's own wait (so a signal wakes it): -ERESTART_RESTARTBLOCK when interrupted,
+    /// after storing the time left in <paramref name="remAddr"/> for relative sleeps.
+    /// </summary>
+    static long SleepUntil(Task t, int clk, long s, long ns, bool absolute, ulong remAddr = 0)
     {
-        long* ts = stackalloc long[2];
-        ts[0] = s; ts[1] = ns;
-        long r;
-        // The runtime's signals interrupt the host sleep; an absolute deadline simply resumes.
-        if (absolute) r = HostSyscall.CallRestarting(230, clk, 1, (long)ts, 0);
-        else
+        long leftNs = s * NsPerSec + ns;
+        if (absolute)
         {
-            long* rem = stackalloc long[2];
-            while ((r = HostSyscall.Call(230, clk, 0, (long)ts, (long)rem)) == -Errno.EINTR) { ts[0] = rem[0]; ts[1] = rem[1]; }
+            HostClock(clk, out long s0, out long n0);
+            leftNs = Math.Max(0, (s - s0) * NsPerSec + (ns - n0));
         }
-        return r;
+        long deadline = DeadlineAfter(leftNs);
+        long r = t.Block(deadline);
+        if (r == -Errno.ETIMEDOUT) return 0;
+        if (!absolute && remAddr != 0)
+        {
+            long rem = Math.Max(0, (long)((deadline - System.Diagnostics.Stopwatch.GetTimestamp()) * (double)NsPerSec / System.Diagnostics.Stopwatch.Frequency));
+            if (Put(t, remAddr, (rem / NsPerSec, rem % NsPerSec)) < 0) return -Errno.EFAULT;
+        }
+        return -Signals.SignalDelivery.ERESTART_RESTARTBLOCK;
     }
 }

@@ -13,6 +13,8 @@ public sealed class FdTable
     /// <summary>Another task shares this table (CLONE_FILES).</summary>
     public void AddUser() => Interlocked.Increment(ref _users);
 
+    public int Users => Volatile.Read(ref _users);
+
     /// <summary>A task stops using the table; the last one closes every fd.</summary>
     public void ReleaseUser()
     {
