@@ -25,6 +25,7 @@ public static class SyscallTable
         Sys.RegisterClone(t);
         Sys.RegisterWait(t);
         Sys.RegisterPoll(t);
+        Sys.RegisterEpoll(t);
         return t;
     }
 
