@@ -26,6 +26,7 @@ public sealed class EventFd : FileDescription
         if (buffer.Length < 8) return -Errno.EINVAL;
         while (true)
         {
+            bool done = false;
             lock (_queue)
             {
                 if (_count > 0)
@@ -33,10 +34,10 @@ public sealed class EventFd : FileDescription
                     ulong v = _semaphore ? 1 : _count;
                     _count -= v;
                     BinaryPrimitives.WriteUInt64LittleEndian(buffer, v);
-                    _queue.NotifyAll();
-                    return 8;
+                    done = true;
                 }
             }
+            if (done) { _queue.NotifyAll(); return 8; } // notify outside the lock (waiters take it in their condition)
             if ((Flags & Linux.O_NONBLOCK) != 0 || Task.Current is not { } t) return -Errno.EAGAIN;
             if (t.WaitOn(_queue, () => { lock (_queue) return _count > 0; }) == -Errno.EINTR) return -SignalDelivery.ERESTARTSYS;
         }
@@ -49,15 +50,16 @@ public sealed class EventFd : FileDescription
         if (v == ulong.MaxValue) return -Errno.EINVAL;
         while (true)
         {
+            bool added = false;
             lock (_queue)
             {
                 if (ulong.MaxValue - 1 - _count >= v)
                 {
                     _count += v;
-                    _queue.NotifyAll();
-                    return 8;
+                    added = true;
                 }
             }
+            if (added) { _queue.NotifyAll(); return 8; }
             if ((Flags & Linux.O_NONBLOCK) != 0 || Task.Current is not { } t) return -Errno.EAGAIN;
             if (t.WaitOn(_queue, () => { lock (_queue) return ulong.MaxValue - 1 - _count >= v; }) == -Errno.EINTR) return -SignalDelivery.ERESTARTSYS;
         }

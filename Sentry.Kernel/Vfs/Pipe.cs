@@ -29,6 +29,7 @@ public sealed class Pipe
         var task = Task.Current;
         while (true)
         {
+            int got = 0;
             lock (_buf)
             {
                 if (_count > 0)
@@ -39,12 +40,14 @@ public sealed class Pipe
                     _buf.AsSpan(0, n - first).CopyTo(dst[first..]);
                     _head = (_head + n) % Capacity;
                     _count -= n;
-                    Queue.NotifyAll();
-                    return n;
+                    got = n;
                 }
-                if (Writers == 0) return 0;
-                if (nonblock) return -Errno.EAGAIN;
+                else if (Writers == 0) return 0;
+                else if (nonblock) return -Errno.EAGAIN;
             }
+            // Wake writers outside the pipe lock: a waiter checks its condition under its own
+            // lock and then takes ours, so notifying while holding ours could deadlock.
+            if (got > 0) { Queue.NotifyAll(); return got; }
             if (task == null) return -Errno.EAGAIN;
             if (task.WaitOn(Queue, () => { lock (_buf) return _count > 0 || Writers == 0; }) == -Errno.EINTR)
                 return -SignalDelivery.ERESTARTSYS;
@@ -58,6 +61,7 @@ public sealed class Pipe
         bool atomic = src.Length <= PIPE_BUF;
         while (true)
         {
+            bool wrote = false;
             lock (_buf)
             {
                 if (Readers == 0)
@@ -75,11 +79,12 @@ public sealed class Pipe
                     src.Slice(done + first, n - first).CopyTo(_buf);
                     _count += n;
                     done += n;
-                    Queue.NotifyAll();
-                    if (done == src.Length) return done;
+                    wrote = true;
                 }
-                if (nonblock) return done > 0 ? done : -Errno.EAGAIN;
             }
+            if (wrote) Queue.NotifyAll(); // outside the lock, as in Read
+            if (done == src.Length) return done;
+            if (nonblock) return done > 0 ? done : -Errno.EAGAIN;
             if (task == null) return done > 0 ? done : -Errno.EAGAIN;
             int need = atomic ? src.Length - done : 1;
             if (task.WaitOn(Queue, () => { lock (_buf) return Capacity - _count >= need || Readers == 0; }) == -Errno.EINTR)
