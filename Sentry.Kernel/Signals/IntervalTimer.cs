@@ -3,18 +3,26 @@ using Sentry.Kernel.Tasks;
 
 namespace Sentry.Kernel.Signals;
 
-/// <summary>ITIMER_REAL (and alarm): sends SIGALRM to the process when it expires, then every interval.</summary>
+/// <summary>
+/// A one-shot or periodic timer on the host's monotonic clock: ITIMER_REAL and alarm (SIGALRM to
+/// the process) and POSIX timers (timer_create). Expiry runs <c>fire</c> on a pool thread.
+/// </summary>
 public sealed class IntervalTimer : IDisposable
 {
-    readonly Task _target;
+    readonly Action _fire;
     readonly Timer _timer;
+    /// <summary>Expiries that happened while the previous signal was still pending (timer_getoverrun).</summary>
+    public int Overrun;
     readonly object _lock = new();
     long _expiresAt; // Stopwatch timestamp, 0 = disarmed
     TimeSpan _interval;
 
-    public IntervalTimer(Task target)
+    /// <summary>ITIMER_REAL of <paramref name="target"/>'s process.</summary>
+    public IntervalTimer(Task target) : this(() => target.Sandbox.PostToProcess(target.Group, SigInfo.FromKill(Linux.SIGALRM, SigInfo.SI_KERNEL, 0, 0))) { }
+
+    public IntervalTimer(Action fire)
     {
-        _target = target;
+        _fire = fire;
         _timer = new Timer(_ => Fire());
     }
 
@@ -69,7 +77,7 @@ public sealed class IntervalTimer : IDisposable
             }
             else _expiresAt = 0;
         }
-        _target.PostSignal(SigInfo.FromKill(Linux.SIGALRM, SigInfo.SI_KERNEL, 0, 0));
+        _fire();
     }
 
     public void Dispose() => _timer.Dispose();

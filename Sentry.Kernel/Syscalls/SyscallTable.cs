@@ -26,6 +26,7 @@ public static class SyscallTable
         Sys.RegisterWait(t);
         Sys.RegisterPoll(t);
         Sys.RegisterEpoll(t);
+        Sys.RegisterTimer(t);
         return t;
     }
 

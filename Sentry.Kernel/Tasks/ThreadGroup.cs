@@ -34,7 +34,18 @@ public sealed class ThreadGroup
     Signals.IntervalTimer? _realTimer;
     /// <summary>ITIMER_REAL (alarm, setitimer), shared by the threads.</summary>
     public Signals.IntervalTimer RealTimer(Task target) => _realTimer ??= new Signals.IntervalTimer(target);
-    public void StopTimers() => _realTimer?.Dispose();
+    /// <summary>POSIX timers (timer_create) by id.</summary>
+    public Dictionary<int, Signals.IntervalTimer> PosixTimers { get; } = new();
+
+    public void StopTimers()
+    {
+        _realTimer?.Dispose();
+        lock (PosixTimers)
+        {
+            foreach (var tm in PosixTimers.Values) tm.Dispose();
+            PosixTimers.Clear();
+        }
+    }
 
     /// <summary>The shell's view of <see cref="WaitStatus"/>: code, or 128+signal.</summary>
     public int ShellStatus => (WaitStatus & 0x7f) != 0 ? 128 + (WaitStatus & 0x7f) : (WaitStatus >> 8) & 0xff;
