@@ -229,6 +229,14 @@ public sealed class Sandbox
         if (others.Length == 0) return;
         foreach (var o in others) { o.ExitThread(0); o.Kick(); }
         task.Block(null, () => { lock (TreeLock) return task.Group.Threads.Count == 1; }, interruptible: false);
+        // The exec'ing thread becomes the process's only thread and takes the leader's tid.
+        lock (TreeLock)
+        {
+            if (task.Tid == task.Group.Tgid) return;
+            _tasks.Remove(task.Tid);
+            task.Tid = task.Group.Tgid;
+            _tasks[task.Tid] = task;
+        }
     }
 
     /// <summary>Wakes a parent blocked in vfork once the child has exec'd or exited.</summary>

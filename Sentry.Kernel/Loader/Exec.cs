@@ -44,7 +44,10 @@ public static class Exec
         var oldMm = task.Mm;
         // A task that has never run (the sandbox's first program) loads into its empty address space.
         bool fresh = oldMm.Vmas.Count == 0;
-        var newMm = fresh ? oldMm : new MemoryManager(task.Sandbox.Platform, task.Sandbox.Platform.NewAddressSpace());
+        // A process that is the only user of its address space reuses the platform's (emptied)
+        // address space: on ptrace that saves starting a new stub process per exec.
+        bool reuse = !fresh && oldMm.Users == 1;
+        var newMm = fresh ? oldMm : new MemoryManager(task.Sandbox.Platform, reuse ? null : task.Sandbox.Platform.NewAddressSpace());
         task.Mm = newMm;
         long r = ElfLoader.Load(task, l, argv, envp);
         if (r < 0)
@@ -53,7 +56,12 @@ public static class Exec
             if (!fresh) newMm.Dispose();
             return r;
         }
-        if (!fresh)
+        if (reuse)
+        {
+            newMm.AttachAddressSpace(oldMm.TakeAddressSpace()!);
+            oldMm.ReleaseUser();
+        }
+        else if (!fresh)
         {
             task.Context.Release(oldMm.AddressSpace);
             oldMm.ReleaseUser(); // a vfork parent may still be using it

@@ -7,27 +7,36 @@ namespace Sentry.Kernel.Memory;
 // Page faults from the platform and the kernel's own reads and writes of application memory.
 public sealed partial class MemoryManager
 {
+    /// <summary>HandleFault's answer for a fault on a page that is already mapped.</summary>
+    public const int Spurious = -1;
+
     /// <summary>
     /// Resolves a fault at <paramref name="addr"/>: populates and maps the page and its neighbours.
-    /// Returns 0 when the application may retry, else the signal Linux would send (SIGSEGV, SIGBUS).
+    /// Returns 0 when the application may retry, <see cref="Spurious"/> when the page was already
+    /// mapped, else the signal Linux would send (SIGSEGV, SIGBUS).
     /// </summary>
     public int HandleFault(ulong addr, AccessType access)
     {
-        var v = Find(addr);
-        if (v == null || v.Prot == 0) return SIGSEGV;
-        if ((access & AccessType.Write) != 0 && (v.Prot & PROT_WRITE) == 0) return SIGSEGV;
-        if ((access & AccessType.Execute) != 0 && (v.Prot & PROT_EXEC) == 0) return SIGSEGV;
-        ulong page = PageDown(addr);
-        if (_pages.TryGetValue(page, out var pte) && pte.Mapped) return SIGSEGV; // mapped with the VMA's rights: a real violation
-        ulong limit = FileLimit(v);
-        if (page >= limit) return SIGBUS;
+        lock (_lock)
+        {
+            var v = Find(addr);
+            if (v == null || v.Prot == 0) return SIGSEGV;
+            if ((access & AccessType.Write) != 0 && (v.Prot & PROT_WRITE) == 0) return SIGSEGV;
+            if ((access & AccessType.Execute) != 0 && (v.Prot & PROT_EXEC) == 0) return SIGSEGV;
+            ulong page = PageDown(addr);
+            // Already mapped with the VMA's rights: another thread mapped it while this fault was in
+            // flight (or an mprotect raced it). The caller retries; repeated faults mean a real violation.
+            if (_pages.TryGetValue(page, out var pte) && pte.Mapped) return Spurious;
+            ulong limit = FileLimit(v);
+            if (page >= limit) return SIGBUS;
 
-        const ulong block = FaultAroundPages * Page;
-        ulong ws = Math.Max(v.Start, page & ~(block - 1));
-        ulong we = Math.Min(Math.Min(v.End, limit), ws + block);
-        if (Populate(v, ws, we) < 0) return SIGBUS;
-        MapPopulated(v, ws, we);
-        return 0;
+            const ulong block = FaultAroundPages * Page;
+            ulong ws = Math.Max(v.Start, page & ~(block - 1));
+            ulong we = Math.Min(Math.Min(v.End, limit), ws + block);
+            if (Populate(v, ws, we) < 0) return SIGBUS;
+            MapPopulated(v, ws, we);
+            return 0;
+        }
     }
 
     /// <summary>End of the pages of <paramref name="v"/> that have file data behind them (VMA end for anonymous memory).</summary>
@@ -131,77 +140,89 @@ public sealed partial class MemoryManager
     /// <summary>Copies application memory at <paramref name="addr"/> into <paramref name="dst"/>. Returns 0 or -EFAULT.</summary>
     public int CopyIn(ulong addr, Span<byte> dst)
     {
-        if (!RangeOk(addr, (ulong)dst.Length)) return -Errno.EFAULT;
-        while (dst.Length > 0)
+        lock (_lock)
         {
-            long f = FrameFor(addr, false, false);
-            if (f < 0) return -Errno.EFAULT;
-            int off = (int)(addr & (Page - 1));
-            int n = Math.Min(dst.Length, PAGE_SIZE - off);
-            _mem.Span(f + off, n).CopyTo(dst);
-            dst = dst[n..];
-            addr += (ulong)n;
+            if (!RangeOk(addr, (ulong)dst.Length)) return -Errno.EFAULT;
+            while (dst.Length > 0)
+            {
+                long f = FrameFor(addr, false, false);
+                if (f < 0) return -Errno.EFAULT;
+                int off = (int)(addr & (Page - 1));
+                int n = Math.Min(dst.Length, PAGE_SIZE - off);
+                _mem.Span(f + off, n).CopyTo(dst);
+                dst = dst[n..];
+                addr += (ulong)n;
+            }
+            return 0;
         }
-        return 0;
     }
 
     /// <summary>Copies <paramref name="src"/> to application memory. Returns 0 or -EFAULT.
     /// <paramref name="force"/> ignores protections (the loader zeroing a segment tail).</summary>
     public int CopyOut(ulong addr, ReadOnlySpan<byte> src, bool force = false)
     {
-        if (!RangeOk(addr, (ulong)src.Length)) return -Errno.EFAULT;
-        while (src.Length > 0)
+        lock (_lock)
         {
-            long f = FrameFor(addr, true, force);
-            if (f < 0) return -Errno.EFAULT;
-            int off = (int)(addr & (Page - 1));
-            int n = Math.Min(src.Length, PAGE_SIZE - off);
-            src[..n].CopyTo(_mem.Span(f + off, n));
-            src = src[n..];
-            addr += (ulong)n;
+            if (!RangeOk(addr, (ulong)src.Length)) return -Errno.EFAULT;
+            while (src.Length > 0)
+            {
+                long f = FrameFor(addr, true, force);
+                if (f < 0) return -Errno.EFAULT;
+                int off = (int)(addr & (Page - 1));
+                int n = Math.Min(src.Length, PAGE_SIZE - off);
+                src[..n].CopyTo(_mem.Span(f + off, n));
+                src = src[n..];
+                addr += (ulong)n;
+            }
+            return 0;
         }
-        return 0;
     }
 
     /// <summary>Checks that [addr, addr+len) could be written by the application, without populating pages.</summary>
     public bool IsWritable(ulong addr, ulong len)
     {
-        if (len == 0) return true;
-        if (!RangeOk(addr, len)) return false;
-        ulong end = addr + len;
-        ulong pos = addr;
-        for (int i = IndexAtOrAfter(addr); i < _vmas.Count && pos < end; i++)
+        lock (_lock)
         {
-            if (_vmas[i].Start > pos || (_vmas[i].Prot & PROT_WRITE) == 0) return false;
-            pos = _vmas[i].End;
+            if (len == 0) return true;
+            if (!RangeOk(addr, len)) return false;
+            ulong end = addr + len;
+            ulong pos = addr;
+            for (int i = IndexAtOrAfter(addr); i < _vmas.Count && pos < end; i++)
+            {
+                if (_vmas[i].Start > pos || (_vmas[i].Prot & PROT_WRITE) == 0) return false;
+                pos = _vmas[i].End;
+            }
+            return pos >= end;
         }
-        return pos >= end;
     }
 
     /// <summary>Reads a NUL-terminated string of at most <paramref name="max"/> bytes (incl. NUL).
     /// Returns -EFAULT, -ENAMETOOLONG (when <paramref name="max"/> is exceeded) or the length, with the bytes in <paramref name="buffer"/>.</summary>
     public int ReadCString(ulong addr, Span<byte> buffer)
     {
-        int len = 0;
-        while (len < buffer.Length)
+        lock (_lock)
         {
-            if (!RangeOk(addr, 1)) return -Errno.EFAULT;
-            long f = FrameFor(addr, false, false);
-            if (f < 0) return -Errno.EFAULT;
-            int off = (int)(addr & (Page - 1));
-            int n = Math.Min(buffer.Length - len, PAGE_SIZE - off);
-            var chunk = _mem.Span(f + off, n);
-            int nul = chunk.IndexOf((byte)0);
-            if (nul >= 0)
+            int len = 0;
+            while (len < buffer.Length)
             {
-                chunk[..nul].CopyTo(buffer[len..]);
-                return len + nul;
+                if (!RangeOk(addr, 1)) return -Errno.EFAULT;
+                long f = FrameFor(addr, false, false);
+                if (f < 0) return -Errno.EFAULT;
+                int off = (int)(addr & (Page - 1));
+                int n = Math.Min(buffer.Length - len, PAGE_SIZE - off);
+                var chunk = _mem.Span(f + off, n);
+                int nul = chunk.IndexOf((byte)0);
+                if (nul >= 0)
+                {
+                    chunk[..nul].CopyTo(buffer[len..]);
+                    return len + nul;
+                }
+                chunk.CopyTo(buffer[len..]);
+                len += n;
+                addr += (ulong)n;
             }
-            chunk.CopyTo(buffer[len..]);
-            len += n;
-            addr += (ulong)n;
+            return -Errno.ENAMETOOLONG;
         }
-        return -Errno.ENAMETOOLONG;
     }
 
     /// <summary>Reads a little-endian value of type T from application memory.</summary>

@@ -20,6 +20,8 @@ public sealed partial class MemoryManager : IDisposable
     /// and whether the frame belongs to a <see cref="SharedMemory"/> rather than to this address space.</summary>
     struct Pte { public long Frame; public bool Mapped; public bool Shared; }
 
+    /// <summary>Threads sharing the address space (CLONE_VM) call in concurrently: one lock serialises them.</summary>
+    readonly object _lock = new();
     readonly List<Vma> _vmas = new();
     readonly Dictionary<ulong, Pte> _pages = new();
     readonly MemoryFile _mem;
@@ -31,6 +33,25 @@ public sealed partial class MemoryManager : IDisposable
     public IAddressSpace AddressSpace => _addressSpace ?? throw new InvalidOperationException("address space not attached");
     public bool HasAddressSpace => _addressSpace != null;
     public void AttachAddressSpace(IAddressSpace aspace) => _addressSpace = aspace;
+
+    /// <summary>
+    /// Hands the platform address space over (emptied of every application mapping) so an exec can
+    /// reuse it instead of creating a new one; this manager is left without one.
+    /// </summary>
+    public IAddressSpace? TakeAddressSpace()
+    {
+        lock (_lock)
+        {
+            var aspace = _addressSpace;
+            if (aspace == null) return null;
+            foreach (var kv in _pages)
+                if (kv.Value.Mapped) { aspace.Unmap(MinAddress, MaxAddress - MinAddress); break; }
+            foreach (var va in _pages.Keys.ToArray())
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pages, va).Mapped = false;
+            _addressSpace = null;
+            return aspace;
+        }
+    }
     public ulong MinAddress { get; }
     public ulong MaxAddress { get; }
     /// <summary>Top of the area where mmap places mappings without a hint (grows down).</summary>
@@ -71,21 +92,24 @@ public sealed partial class MemoryManager : IDisposable
     /// </summary>
     public MemoryManager Fork()
     {
-        var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk };
-        foreach (var v in _vmas) child._vmas.Add(v.Clone());
-        foreach (var (va, pte) in _pages)
+        lock (_lock)
         {
-            if (pte.Shared)
+            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk };
+            foreach (var v in _vmas) child._vmas.Add(v.Clone());
+            foreach (var (va, pte) in _pages)
             {
-                child._pages[va] = new Pte { Frame = pte.Frame, Shared = true };
-                continue;
+                if (pte.Shared)
+                {
+                    child._pages[va] = new Pte { Frame = pte.Frame, Shared = true };
+                    continue;
+                }
+                long f = _mem.Allocate(1);
+                if (f < 0) { child.Dispose(); return null!; }
+                _mem.Span(pte.Frame, PAGE_SIZE).CopyTo(_mem.Span(f, PAGE_SIZE));
+                child._pages[va] = new Pte { Frame = f };
             }
-            long f = _mem.Allocate(1);
-            if (f < 0) { child.Dispose(); return null!; }
-            _mem.Span(pte.Frame, PAGE_SIZE).CopyTo(_mem.Span(f, PAGE_SIZE));
-            child._pages[va] = new Pte { Frame = f };
+            return child;
         }
-        return child;
     }
 
     public IReadOnlyList<Vma> Vmas => _vmas;
@@ -96,8 +120,11 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>The VMA containing <paramref name="addr"/>, or null.</summary>
     public Vma? Find(ulong addr)
     {
-        int i = IndexAtOrAfter(addr);
-        return i < _vmas.Count && _vmas[i].Start <= addr ? _vmas[i] : null;
+        lock (_lock)
+        {
+            int i = IndexAtOrAfter(addr);
+            return i < _vmas.Count && _vmas[i].Start <= addr ? _vmas[i] : null;
+        }
     }
 
     /// <summary>Index of the first VMA whose End is above <paramref name="addr"/>.</summary>
@@ -135,16 +162,19 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>Finds a free range of <paramref name="length"/> bytes, highest first below MmapTop.</summary>
     public ulong FindGap(ulong length)
     {
-        ulong top = MmapTop;
-        for (int i = _vmas.Count - 1; i >= -1; i--)
+        lock (_lock)
         {
-            ulong gapEnd = top;
-            ulong gapStart = i >= 0 ? _vmas[i].End : MinAddress;
-            if (i >= 0 && _vmas[i].Start >= top) continue;
-            if (gapEnd > gapStart && gapEnd - gapStart >= length) return gapEnd - length;
-            if (i >= 0) top = Math.Min(top, _vmas[i].Start);
+            ulong top = MmapTop;
+            for (int i = _vmas.Count - 1; i >= -1; i--)
+            {
+                ulong gapEnd = top;
+                ulong gapStart = i >= 0 ? _vmas[i].End : MinAddress;
+                if (i >= 0 && _vmas[i].Start >= top) continue;
+                if (gapEnd > gapStart && gapEnd - gapStart >= length) return gapEnd - length;
+                if (i >= 0) top = Math.Min(top, _vmas[i].Start);
+            }
+            return 0;
         }
-        return 0;
     }
 
     /// <summary>
@@ -152,50 +182,56 @@ public sealed partial class MemoryManager : IDisposable
     /// </summary>
     public long Map(ulong addr, ulong length, int prot, int flags, IMappable? file, long offset, string? label = null)
     {
-        length = PageUp(length);
-        bool fixedMap = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-        if (fixedMap)
+        lock (_lock)
         {
-            if (addr < MinAddress || addr + length > MaxAddress || addr + length < addr) return -Errno.ENOMEM;
-            if ((flags & MAP_FIXED_NOREPLACE) != 0 && !RangeFree(addr, addr + length)) return -Errno.EEXIST;
-            Unmap(addr, length);
+            length = PageUp(length);
+            bool fixedMap = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
+            if (fixedMap)
+            {
+                if (addr < MinAddress || addr + length > MaxAddress || addr + length < addr) return -Errno.ENOMEM;
+                if ((flags & MAP_FIXED_NOREPLACE) != 0 && !RangeFree(addr, addr + length)) return -Errno.EEXIST;
+                Unmap(addr, length);
+            }
+            else
+            {
+                addr = PageDown(addr);
+                if (addr == 0 || addr < MinAddress || addr + length > MaxAddress || !RangeFree(addr, addr + length))
+                    addr = FindGap(length);
+                if (addr == 0) return -Errno.ENOMEM;
+            }
+            bool shared = (flags & MAP_TYPE) is MAP_SHARED or MAP_SHARED_VALIDATE;
+            var v = new Vma
+            {
+                Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+                Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
+                Shm = shared && file == null ? new SharedMemory(_mem) : null,
+            };
+            file?.IncRef();
+            Insert(v);
+            return (long)addr;
         }
-        else
-        {
-            addr = PageDown(addr);
-            if (addr == 0 || addr < MinAddress || addr + length > MaxAddress || !RangeFree(addr, addr + length))
-                addr = FindGap(length);
-            if (addr == 0) return -Errno.ENOMEM;
-        }
-        bool shared = (flags & MAP_TYPE) is MAP_SHARED or MAP_SHARED_VALIDATE;
-        var v = new Vma
-        {
-            Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-            Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
-            Shm = shared && file == null ? new SharedMemory(_mem) : null,
-        };
-        file?.IncRef();
-        Insert(v);
-        return (long)addr;
     }
 
     /// <summary>munmap(2) on a validated, page-aligned range. Always succeeds.</summary>
     public long Unmap(ulong addr, ulong length)
     {
-        ulong end = addr + PageUp(length);
-        SplitAt(addr);
-        SplitAt(end);
-        int i = IndexAtOrAfter(addr);
-        bool any = false;
-        while (i < _vmas.Count && _vmas[i].Start < end)
+        lock (_lock)
         {
-            any = true;
-            _vmas[i].File?.DecRef();
-            _vmas[i].Shm?.DecRef();
-            _vmas.RemoveAt(i);
+            ulong end = addr + PageUp(length);
+            SplitAt(addr);
+            SplitAt(end);
+            int i = IndexAtOrAfter(addr);
+            bool any = false;
+            while (i < _vmas.Count && _vmas[i].Start < end)
+            {
+                any = true;
+                _vmas[i].File?.DecRef();
+                _vmas[i].Shm?.DecRef();
+                _vmas.RemoveAt(i);
+            }
+            if (any) DropPages(addr, end);
+            return 0;
         }
-        if (any) DropPages(addr, end);
-        return 0;
     }
 
     /// <summary>Frees the pages in [start, end) and removes them from the platform address space.</summary>
@@ -228,15 +264,18 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>mprotect(2) on a validated range. Returns 0 or -ENOMEM when part of it is unmapped.</summary>
     public long Protect(ulong addr, ulong length, int prot)
     {
-        ulong end = addr + PageUp(length);
-        if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
-        SplitAt(addr);
-        SplitAt(end);
-        for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
-            _vmas[i].Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
-        // Pages already mapped in the platform take the new rights now; the rest get them at fault time.
-        _addressSpace?.Protect(addr, end - addr, (Protection)(prot & 7));
-        return 0;
+        lock (_lock)
+        {
+            ulong end = addr + PageUp(length);
+            if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
+            SplitAt(addr);
+            SplitAt(end);
+            for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
+                _vmas[i].Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+            // Pages already mapped in the platform take the new rights now; the rest get them at fault time.
+            _addressSpace?.Protect(addr, end - addr, (Protection)(prot & 7));
+            return 0;
+        }
     }
 
     bool FullyMapped(ulong start, ulong end)
@@ -253,100 +292,115 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>madvise(2) advice that changes contents: MADV_DONTNEED/FREE/REMOVE drop pages.</summary>
     public long DropRange(ulong addr, ulong length)
     {
-        ulong end = addr + PageUp(length);
-        if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
-        DropPages(addr, end);
-        return 0;
+        lock (_lock)
+        {
+            ulong end = addr + PageUp(length);
+            if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
+            DropPages(addr, end);
+            return 0;
+        }
     }
 
     /// <summary>Sets the initial program break (the loader calls this after mapping the executable).</summary>
     public void InitBrk(ulong start)
     {
-        BrkStart = Brk = PageUp(start);
+        lock (_lock)
+        {
+            BrkStart = Brk = PageUp(start);
+        }
     }
 
     /// <summary>brk(2): returns the new break, or the old one when the request cannot be met.</summary>
     public ulong SetBrk(ulong newBrk)
     {
-        if (newBrk < BrkStart) return Brk;
-        ulong oldEnd = PageUp(Brk), newEnd = PageUp(newBrk);
-        if (newEnd > oldEnd)
+        lock (_lock)
         {
-            if (!RangeFree(oldEnd, newEnd) || newEnd > MaxAddress) return Brk;
-            var heap = oldEnd > BrkStart ? Find(oldEnd - 1) : null;
-            if (heap != null && heap.Label == "[heap]" && heap.End == oldEnd) heap.End = newEnd;
-            else Insert(new Vma { Start = oldEnd, End = newEnd, Prot = PROT_READ | PROT_WRITE, Label = "[heap]" });
+            if (newBrk < BrkStart) return Brk;
+            ulong oldEnd = PageUp(Brk), newEnd = PageUp(newBrk);
+            if (newEnd > oldEnd)
+            {
+                if (!RangeFree(oldEnd, newEnd) || newEnd > MaxAddress) return Brk;
+                var heap = oldEnd > BrkStart ? Find(oldEnd - 1) : null;
+                if (heap != null && heap.Label == "[heap]" && heap.End == oldEnd) heap.End = newEnd;
+                else Insert(new Vma { Start = oldEnd, End = newEnd, Prot = PROT_READ | PROT_WRITE, Label = "[heap]" });
+            }
+            else if (newEnd < oldEnd)
+            {
+                Unmap(newEnd, oldEnd - newEnd);
+            }
+            Brk = newBrk;
+            return Brk;
         }
-        else if (newEnd < oldEnd)
-        {
-            Unmap(newEnd, oldEnd - newEnd);
-        }
-        Brk = newBrk;
-        return Brk;
     }
 
     /// <summary>mremap(2) on validated arguments. Returns the new address or -errno.</summary>
     public long Remap(ulong oldAddr, ulong oldLen, ulong newLen, int flags, ulong newAddr)
     {
-        oldLen = PageUp(oldLen); newLen = PageUp(newLen);
-        var v = Find(oldAddr);
-        if (v == null || oldAddr + oldLen > v.End) return -Errno.EFAULT;
-        if ((flags & MREMAP_FIXED) == 0)
+        lock (_lock)
         {
-            if (newLen <= oldLen)
+            oldLen = PageUp(oldLen); newLen = PageUp(newLen);
+            var v = Find(oldAddr);
+            if (v == null || oldAddr + oldLen > v.End) return -Errno.EFAULT;
+            if ((flags & MREMAP_FIXED) == 0)
             {
-                if (newLen < oldLen) Unmap(oldAddr + newLen, oldLen - newLen);
-                return (long)oldAddr;
+                if (newLen <= oldLen)
+                {
+                    if (newLen < oldLen) Unmap(oldAddr + newLen, oldLen - newLen);
+                    return (long)oldAddr;
+                }
+                // Grow in place when the tail of the VMA is the tail of the range and the space after is free.
+                if (oldAddr + oldLen == v.End && v.End + (newLen - oldLen) <= MaxAddress && RangeFree(v.End, v.End + (newLen - oldLen)))
+                {
+                    v.End += newLen - oldLen;
+                    return (long)oldAddr;
+                }
+                if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
+                newAddr = FindGap(newLen);
+                if (newAddr == 0) return -Errno.ENOMEM;
             }
-            // Grow in place when the tail of the VMA is the tail of the range and the space after is free.
-            if (oldAddr + oldLen == v.End && v.End + (newLen - oldLen) <= MaxAddress && RangeFree(v.End, v.End + (newLen - oldLen)))
+            else
             {
-                v.End += newLen - oldLen;
-                return (long)oldAddr;
+                if (newAddr < MinAddress || newAddr + newLen > MaxAddress) return -Errno.EINVAL;
+                if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return -Errno.EINVAL;
+                Unmap(newAddr, newLen);
             }
-            if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
-            newAddr = FindGap(newLen);
-            if (newAddr == 0) return -Errno.ENOMEM;
-        }
-        else
-        {
-            if (newAddr < MinAddress || newAddr + newLen > MaxAddress) return -Errno.EINVAL;
-            if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return -Errno.EINVAL;
-            Unmap(newAddr, newLen);
-        }
-        // Move: the new VMA takes the old one's backing; populated pages move by re-keying, no copy.
-        SplitAt(oldAddr);
-        SplitAt(oldAddr + oldLen);
-        var src = Find(oldAddr)!;
-        var moved = src.Clone();
-        moved.Start = newAddr;
-        moved.End = newAddr + newLen;
-        ulong keep = Math.Min(oldLen, newLen);
-        var movedPages = new List<(ulong, Pte)>();
-        bool anyMapped = false;
-        for (ulong off = 0; off < keep; off += Page)
-        {
-            if (_pages.Remove(oldAddr + off, out var pte))
+            // Move: the new VMA takes the old one's backing; populated pages move by re-keying, no copy.
+            SplitAt(oldAddr);
+            SplitAt(oldAddr + oldLen);
+            var src = Find(oldAddr)!;
+            var moved = src.Clone();
+            moved.Start = newAddr;
+            moved.End = newAddr + newLen;
+            ulong keep = Math.Min(oldLen, newLen);
+            var movedPages = new List<(ulong, Pte)>();
+            bool anyMapped = false;
+            for (ulong off = 0; off < keep; off += Page)
             {
-                anyMapped |= pte.Mapped;
-                pte.Mapped = false;
-                movedPages.Add((newAddr + off, pte));
+                if (_pages.Remove(oldAddr + off, out var pte))
+                {
+                    anyMapped |= pte.Mapped;
+                    pte.Mapped = false;
+                    movedPages.Add((newAddr + off, pte));
+                }
             }
+            if (anyMapped) _addressSpace?.Unmap(oldAddr, oldLen);
+            Unmap(oldAddr, oldLen);
+            Insert(moved);
+            foreach (var (va, pte) in movedPages) _pages[va] = pte;
+            return (long)newAddr;
         }
-        if (anyMapped) _addressSpace?.Unmap(oldAddr, oldLen);
-        Unmap(oldAddr, oldLen);
-        Insert(moved);
-        foreach (var (va, pte) in movedPages) _pages[va] = pte;
-        return (long)newAddr;
     }
 
     public void Dispose()
     {
-        foreach (var pte in _pages.Values) if (!pte.Shared) _mem.Free(pte.Frame);
-        _pages.Clear();
-        foreach (var v in _vmas) { v.File?.DecRef(); v.Shm?.DecRef(); }
-        _vmas.Clear();
-        _addressSpace?.Dispose();
-        _addressSpace = null;
+        lock (_lock)
+        {
+            foreach (var pte in _pages.Values) if (!pte.Shared) _mem.Free(pte.Frame);
+            _pages.Clear();
+            foreach (var v in _vmas) { v.File?.DecRef(); v.Shm?.DecRef(); }
+            _vmas.Clear();
+            _addressSpace?.Dispose();
+            _addressSpace = null;
+        }
     }
 }

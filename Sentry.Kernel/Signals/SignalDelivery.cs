@@ -22,6 +22,7 @@ public static class SignalDelivery
     {
         var ss = task.Signals;
         ref var regs = ref task.Cpu.Regs;
+        bool handled = false;
         while (ss.TryDequeue(ss.Mask, out var info))
         {
             int sig = info.si_signo;
@@ -65,8 +66,12 @@ public static class SignalDelivery
             ss.Mask |= act.Mask | ((act.Flags & SignalState.SA_NODEFER) != 0 ? 0 : SignalState.Bit(sig));
             ss.Mask &= ~SignalState.Unblockable;
             if ((act.Flags & SignalState.SA_RESETHAND) != 0) ss.Actions[sig] = default;
-            return; // one frame per return to user mode; the next signal is delivered after it
+            // Like Linux, keep going: another deliverable signal gets its frame on top of this one,
+            // so its handler runs first and returns into this one.
+            restart = 0;
+            handled = true;
         }
+        if (handled) return;
         // No handler ran: every kind of interrupted call restarts transparently.
         if (restart != 0) Rewind(ref regs);
         if (task.SavedMask is { } saved)

@@ -55,7 +55,7 @@ public static partial class Sys
                 }
                 if (t.Mm.Read(uaddr, out uint cur) < 0) return -Errno.EFAULT;
                 var mm = t.Mm;
-                long w = table.Wait(t.Mm, uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending);
+                long w = table.Wait(t.Mm, uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending || t.Exited);
                 return w == -Errno.EINTR ? -Signals.SignalDelivery.ERESTARTSYS : w;
             }
             case FUTEX_WAKE:

@@ -21,7 +21,7 @@ public sealed class Task
     public IContext Context { get; set; } = null!;
 
     /// <summary>Thread id as the application sees it (the sandbox's own PID namespace).</summary>
-    public required int Tid { get; init; }
+    public required int Tid { get; set; }
     /// <summary>The process this thread belongs to.</summary>
     public required ThreadGroup Group { get; set; }
     public int Pid => Group.Tgid;
@@ -131,7 +131,7 @@ public sealed class Task
             {
                 if (ready != null && ready()) return 0;
                 if (interruptible && SignalPending) return -Errno.EINTR;
-                if (Group.Exiting) return -Errno.EINTR;
+                if (Exited) return -Errno.EINTR; // the thread or its process is ending
                 if (deadline is { } d)
                 {
                     long left = d - System.Diagnostics.Stopwatch.GetTimestamp();

@@ -50,6 +50,8 @@ public static class TaskRunner
         var log = sandbox.Options.Log;
         bool strace = sandbox.Options.Strace;
         long restart = 0;
+        ulong lastFault = 0;
+        int faultRepeats = 0;
         while (true)
         {
             if (restart != 0 || task.Signals.PendingSet != 0 || task.SavedMask != null)
@@ -80,6 +82,16 @@ public static class TaskRunner
                 case SwitchReason.PageFault:
                 {
                     int sig = task.Mm.HandleFault(res.FaultAddress, res.Access);
+                    if (sig == Memory.MemoryManager.Spurious)
+                    {
+                        // Retry once or twice (a racing thread mapped the page); a fault that keeps
+                        // coming back on a mapped page is an access the mapping does not allow.
+                        sig = res.FaultAddress == lastFault && ++faultRepeats >= 3 ? Linux.SIGSEGV : 0;
+                        lastFault = res.FaultAddress;
+                        if (sig == 0) break;
+                        res = res with { SiCode = SigInfo.SEGV_ACCERR };
+                    }
+                    else faultRepeats = 0;
                     if (sig != 0) Fault(task, sig, res.SiCode > 0 ? res.SiCode : SigInfo.SEGV_MAPERR, res.FaultAddress);
                     break;
                 }

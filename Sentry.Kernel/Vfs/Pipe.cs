@@ -143,7 +143,7 @@ public sealed class PipeEnd : FileDescription
         int r = 0;
         if (IsWriter)
         {
-            if (Pipe.Readers == 0) r |= PollEvents.POLLERR;
+            if (Pipe.Readers == 0) r |= PollEvents.POLLOUT | PollEvents.POLLERR;
             else if (Pipe.Capacity - Pipe.Available >= Pipe.PIPE_BUF) r |= PollEvents.POLLOUT;
         }
         else

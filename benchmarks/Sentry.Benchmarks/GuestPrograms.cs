@@ -30,7 +30,7 @@ internal static class GuestPrograms
         File.WriteAllText(src, source);
         try
         {
-            int status = HostCommand.Run("gcc", "-static", "-O2", "-o", tmp, src);
+            int status = HostCommand.Run("gcc", "-static", "-O2", "-pthread", "-o", tmp, src);
             if (status != 0)
                 throw new InvalidOperationException($"gcc -static -O2 {name}.c failed with status {status} (is gcc with static glibc installed?)");
             File.Move(tmp, binary, overwrite: true); // atomic: concurrent benchmark processes may race here

@@ -1,0 +1,64 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Win32.SafeHandles;
+using Sentry.Kernel;
+using Sentry.Platform;
+using Sentry.Platform.Ptrace;
+
+namespace Sentry.Benchmarks;
+
+/// <summary>
+/// Process and thread costs, native beside the sandbox in one run:
+/// fork + execve + wait of a static program (<see cref="ForkExecN"/> times per run), and a futex
+/// ping-pong between two threads (<see cref="PingPongN"/> round trips per run). Each program runs
+/// once per invocation, natively or in a fresh sandbox; results are per operation, with the
+/// program's own start-up spread over its iterations.
+/// </summary>
+[MemoryDiagnoser]
+[CategoriesColumn]
+public class ProcessBenchmarks
+{
+    public const int ForkExecN = 200, PingPongN = 20_000;
+
+    string _forkExec = "", _true = "", _pingPong = "";
+    SafeFileHandle? _devNull;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _forkExec = GuestPrograms.Compile("fork_exec_wait");
+        _true = GuestPrograms.Compile("true_static");
+        _pingPong = GuestPrograms.Compile("futex_pingpong");
+        _devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
+        // A short check run in the sandbox, so a broken sandbox fails here, not as a timing.
+        Check(RunSandbox(_forkExec, [_forkExec, _true, "2"], TextWriter.Null), "fork_exec_wait");
+        Check(RunSandbox(_pingPong, [_pingPong, "10"], TextWriter.Null), "futex_pingpong");
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = ForkExecN)]
+    [BenchmarkCategory("fork+exec+wait")]
+    public int NativeForkExecWait() => Check(HostCommand.Run(_forkExec, _true, ForkExecN.ToString()), "fork_exec_wait");
+
+    [Benchmark(OperationsPerInvoke = ForkExecN)]
+    [BenchmarkCategory("fork+exec+wait")]
+    public int SandboxForkExecWaitPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString()], TextWriter.Null), "fork_exec_wait");
+
+    [Benchmark(OperationsPerInvoke = PingPongN)]
+    [BenchmarkCategory("futex ping-pong")]
+    public int NativeFutexPingPong() => Check(HostCommand.Run(_pingPong, PingPongN.ToString()), "futex_pingpong");
+
+    [Benchmark(OperationsPerInvoke = PingPongN)]
+    [BenchmarkCategory("futex ping-pong")]
+    public int SandboxFutexPingPongPtrace() => Check(RunSandbox(_pingPong, [_pingPong, PingPongN.ToString()], TextWriter.Null), "futex_pingpong");
+
+    int RunSandbox(string program, string[] args, TextWriter log)
+    {
+        using IPlatform platform = new PtracePlatform();
+        return Sandbox.Run(platform, new SandboxOptions { Program = program, Args = args, StdoutFd = (int)_devNull!.DangerousGetHandle(), Log = log });
+    }
+
+    static int Check(int status, string what) =>
+        status == 0 ? 0 : throw new InvalidOperationException($"{what} exited with status {status}");
+
+    [GlobalCleanup]
+    public void Cleanup() => _devNull?.Dispose();
+}
