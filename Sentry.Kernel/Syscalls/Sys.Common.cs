@@ -42,6 +42,43 @@ public static partial class Sys
 
     static int Fd(ulong a) => (int)(uint)a;
 
+    /// <summary>
+    /// Walks a path argument for calls that ask the host about the file (statfs, xattrs):
+    /// <paramref name="hostPath"/> is null for Sentry's own nodes (/dev, /proc, /sys).
+    /// </summary>
+    static long WalkToHost(Task t, ulong pathAddr, bool follow, out string? hostPath, out string path)
+    {
+        hostPath = null;
+        path = "";
+        long r = Walk(t, Linux.AT_FDCWD, pathAddr, follow, false, out var l, out _);
+        if (r < 0) return r;
+        if (!l.Exists) return -Errno.ENOENT;
+        path = l.Path;
+        hostPath = l.Node != null ? null : l.Path;
+        return 0;
+    }
+
+
+    /// <summary>The host path behind an open file for the same calls, or null for Sentry's own files.</summary>
+    static string? HostPathOf(FileDescription f) => f is HostFile ? f.Path : null;
+
+    /// <summary>Reads an optional relative struct timespec timeout: null (no address) means wait for ever.</summary>
+    static long ReadTimeout(Task t, ulong addr, out long? deadline)
+    {
+        deadline = null;
+        if (addr == 0) return 0;
+        long r = ReadTimespec(t, addr, out long s, out long ns);
+        if (r < 0) return r;
+        deadline = DeadlineAfter(s * NsPerSec + ns);
+        return 0;
+    }
+
+    /// <summary>After a call that swapped the signal mask (ppoll, pselect, epoll_pwait) returns without a signal: put it back.</summary>
+    static void RestoreSavedMask(Task t)
+    {
+        if (t.SavedMask is { } saved) { t.Signals.Mask = saved; t.SavedMask = null; }
+    }
+
     /// <summary>Linux's access_ok: the range does not wrap and ends below TASK_SIZE (checked before any I/O).</summary>
     static bool AccessOk(ulong addr, ulong len) => addr + len >= addr && addr + len <= 0x7fff_ffff_f000;
 

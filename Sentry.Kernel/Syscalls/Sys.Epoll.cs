@@ -44,13 +44,8 @@ public static unsafe partial class Sys
 
     static long EpollPwait2(Task t, in SyscallArgs a)
     {
-        long? deadline = null;
-        if (a.A3 != 0)
-        {
-            long r = ReadTimespec(t, a.A3, out long s, out long ns);
-            if (r < 0) return r;
-            deadline = DeadlineAfter(s * NsPerSec + ns);
-        }
+        long r = ReadTimeout(t, a.A3, out var deadline);
+        if (r < 0) return r;
         return EpollWait(t, (int)a.A0, a.A1, (int)a.A2, deadline, a.A4, a.A5);
     }
 
@@ -72,12 +67,12 @@ public static unsafe partial class Sys
                 {
                     if (Put(t, events + (ulong)i * 12, ready[i].Events) < 0 || Put(t, events + (ulong)i * 12 + 4, ready[i].Data) < 0) return -Errno.EFAULT;
                 }
-                if (t.SavedMask is { } saved) { t.Signals.Mask = saved; t.SavedMask = null; }
+                RestoreSavedMask(t);
                 return n;
             }
             if (deadline is { } d && System.Diagnostics.Stopwatch.GetTimestamp() >= d)
             {
-                if (t.SavedMask is { } saved) { t.Signals.Mask = saved; t.SavedMask = null; }
+                RestoreSavedMask(t);
                 return 0;
             }
             if (t.SignalPending) return -Errno.EINTR;

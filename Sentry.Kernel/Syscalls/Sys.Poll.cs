@@ -145,18 +145,13 @@ public static unsafe partial class Sys
     {
         long r = ReadPollFds(t, a.A0, a.A1, out var entries);
         if (r < 0) return r;
-        long? deadline = null;
-        if (a.A2 != 0)
-        {
-            r = ReadTimespec(t, a.A2, out long s, out long ns);
-            if (r < 0) return r;
-            deadline = DeadlineAfter(s * NsPerSec + ns);
-        }
+        r = ReadTimeout(t, a.A2, out var deadline);
+        if (r < 0) return r;
         r = SwapMask(t, a.A3, a.A4);
         if (r < 0) return r;
         r = PollEntries(t, entries, deadline);
         if (r >= 0 && WritePollFds(t, a.A0, entries) < 0) return -Errno.EFAULT;
-        if (r >= 0 && t.SavedMask is { } saved) { t.Signals.Mask = saved; t.SavedMask = null; }
+        if (r >= 0) RestoreSavedMask(t);
         return r;
     }
 
@@ -174,13 +169,8 @@ public static unsafe partial class Sys
 
     static long PSelect6(Task t, in SyscallArgs a)
     {
-        long? deadline = null;
-        if (a.A4 != 0)
-        {
-            long r0 = ReadTimespec(t, a.A4, out long s, out long ns);
-            if (r0 < 0) return r0;
-            deadline = DeadlineAfter(s * NsPerSec + ns);
-        }
+        long r0 = ReadTimeout(t, a.A4, out var deadline);
+        if (r0 < 0) return r0;
         if (a.A5 != 0)
         {
             if (t.Mm.Read(a.A5, out (ulong Mask, ulong Size) sm) < 0) return -Errno.EFAULT;
@@ -188,7 +178,7 @@ public static unsafe partial class Sys
             if (m < 0) return m;
         }
         long r = DoSelect(t, (int)a.A0, a.A1, a.A2, a.A3, deadline);
-        if (r >= 0 && t.SavedMask is { } saved) { t.Signals.Mask = saved; t.SavedMask = null; }
+        if (r >= 0) RestoreSavedMask(t);
         return r;
     }
 

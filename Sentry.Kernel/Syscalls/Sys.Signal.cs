@@ -185,13 +185,8 @@ public static partial class Sys
         if (a.A3 != 8) return -Errno.EINVAL;
         if (t.Mm.Read(a.A0, out ulong set) < 0) return -Errno.EFAULT;
         set &= ~SignalState.Unblockable;
-        long? deadline = null;
-        if (a.A2 != 0)
-        {
-            long r = ReadTimespec(t, a.A2, out long s, out long ns);
-            if (r < 0) return r;
-            deadline = DeadlineAfter(s * NsPerSec + ns);
-        }
+        long r = ReadTimeout(t, a.A2, out var deadline);
+        if (r < 0) return r;
         // Wait for a signal in the set; a deliverable signal outside it interrupts the wait.
         var ss = t.Signals;
         long w = t.Block(deadline, () => (ss.PendingSet & set) != 0);

@@ -76,17 +76,15 @@ public static unsafe partial class Sys
 
     static long StatFs(Task t, in SyscallArgs a)
     {
-        long r = Walk(t, AT_FDCWD, a.A0, true, false, out var l, out _);
-        if (r < 0) return r;
-        if (!l.Exists) return -Errno.ENOENT;
-        return StatFsOf(t, l.Node != null ? null : l.Path, l.Path, a.A1);
+        long r = WalkToHost(t, a.A0, true, out var hostPath, out var path);
+        return r < 0 ? r : StatFsOf(t, hostPath, path, a.A1);
     }
 
     static long FStatFs(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
-        return StatFsOf(t, f is HostFile ? f.Path : null, f.Path, a.A1);
+        return StatFsOf(t, HostPathOf(f), f.Path, a.A1);
     }
 
     static long StatFsOf(Task t, string? hostPath, string path, ulong buf)

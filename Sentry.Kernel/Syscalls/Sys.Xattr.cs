@@ -28,17 +28,15 @@ public static unsafe partial class Sys
 
     static long GetXattr(Task t, in SyscallArgs a, bool follow)
     {
-        long r = Walk(t, AT_FDCWD, a.A0, follow, false, out var l, out _);
-        if (r < 0) return r;
-        if (!l.Exists) return -Errno.ENOENT;
-        return XattrGet(t, l.Node != null ? null : l.Path, a.A1, a.A2, a.A3);
+        long r = WalkToHost(t, a.A0, follow, out var hostPath, out _);
+        return r < 0 ? r : XattrGet(t, hostPath, a.A1, a.A2, a.A3);
     }
 
     static long FGetXattr(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
-        return XattrGet(t, f is HostFile ? f.Path : null, a.A1, a.A2, a.A3);
+        return XattrGet(t, HostPathOf(f), a.A1, a.A2, a.A3);
     }
 
     static long XattrGet(Task t, string? hostPath, ulong nameAddr, ulong value, ulong size)
@@ -62,17 +60,15 @@ public static unsafe partial class Sys
 
     static long ListXattr(Task t, in SyscallArgs a, bool follow)
     {
-        long r = Walk(t, AT_FDCWD, a.A0, follow, false, out var l, out _);
-        if (r < 0) return r;
-        if (!l.Exists) return -Errno.ENOENT;
-        return XattrList(t, l.Node != null ? null : l.Path, a.A1, a.A2);
+        long r = WalkToHost(t, a.A0, follow, out var hostPath, out _);
+        return r < 0 ? r : XattrList(t, hostPath, a.A1, a.A2);
     }
 
     static long FListXattr(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
-        return XattrList(t, f is HostFile ? f.Path : null, a.A1, a.A2);
+        return XattrList(t, HostPathOf(f), a.A1, a.A2);
     }
 
     static long XattrList(Task t, string? hostPath, ulong list, ulong size)

@@ -43,15 +43,9 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     public override long Write(ReadOnlySpan<byte> buffer) => -Errno.EBADF;
     public override long PWrite(ReadOnlySpan<byte> buffer, long offset) => -Errno.EBADF;
 
-    public override long Seek(long offset, int whence) => HostSyscall.Call(SYS_lseek, _fd, offset, whence);
+    public override long Seek(long offset, int whence) => HostDescriptor.Seek(_fd, offset, whence);
 
-    public override long Stat(out LinuxStat st)
-    {
-        LinuxStat s;
-        long r = HostSyscall.Call(SYS_fstat, _fd, (long)&s);
-        st = s;
-        return r;
-    }
+    public override long Stat(out LinuxStat st) => HostDescriptor.Stat(_fd, out st);
 
     public override long Statx(uint mask, out LinuxStatx stx)
     {

@@ -79,15 +79,9 @@ public sealed unsafe class HostStdio : FileDescription
         fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_pwrite64, _fd, (long)p, buffer.Length, offset);
     }
 
-    public override long Seek(long offset, int whence) => HostSyscall.Call(SYS_lseek, _fd, offset, whence);
+    public override long Seek(long offset, int whence) => HostDescriptor.Seek(_fd, offset, whence);
 
-    public override long Stat(out LinuxStat st)
-    {
-        LinuxStat s;
-        long r = HostSyscall.Call(SYS_fstat, _fd, (long)&s);
-        st = s;
-        return r;
-    }
+    public override long Stat(out LinuxStat st) => HostDescriptor.Stat(_fd, out st);
 
     /// <summary>Terminal queries pass through; changing the caller's terminal (TCSETS) does too, as
     /// a program run natively would. Anything else is refused as not-a-tty.</summary>
