@@ -22,12 +22,22 @@ public static class DoCommand
             var sandbox = new Sandbox(platform, options);
             // Signals sent to `sentry` go to the sandbox's init, as they would reach the program
             // run natively; the sandbox's exit status then tells what the program made of them.
+            // A second one while the first is still pending ends `sentry` itself (the stubs die with
+            // it: their tracers are gone), so a sandbox that ignores or cannot act on signals can
+            // always be stopped from outside.
             var forward = new List<PosixSignalRegistration>();
+            int received = 0;
             foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
                 forward.Add(PosixSignalRegistration.Create(sig, ctx =>
                 {
                     ctx.Cancel = true;
-                    sandbox.SignalInit(LinuxNumber(ctx.Signal));
+                    int n = LinuxNumber(ctx.Signal);
+                    if (Interlocked.Increment(ref received) > 1)
+                    {
+                        Console.Error.WriteLine($"sentry: second signal {n}: stopping the sandbox");
+                        Environment.Exit(128 + n);
+                    }
+                    sandbox.SignalInit(n);
                 }));
             try { return sandbox.Run(); }
             finally { foreach (var f in forward) f.Dispose(); }
