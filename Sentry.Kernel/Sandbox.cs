@@ -29,6 +29,8 @@ public sealed class Sandbox
     public IPlatform Platform { get; }
     public SandboxOptions Options { get; }
     public FutexTable Futexes { get; } = new();
+    /// <summary>The writable tmpfs mounts (/dev/shm), private to this sandbox.</summary>
+    public Fs.MountTable Mounts { get; } = new();
 
     /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
     public Sandbox(IPlatform platform, SandboxOptions options)

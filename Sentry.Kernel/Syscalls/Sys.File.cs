@@ -177,17 +177,17 @@ public static partial class Sys
         return 0;
     }
 
-    static long OpenAt(Task t, in SyscallArgs a) => DoOpen(t, (int)a.A0, a.A1, (int)a.A2);
-    static long OpenPath(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, (int)a.A1);
-    static long Creat(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, O_CREAT | O_WRONLY | O_TRUNC);
+    static long OpenAt(Task t, in SyscallArgs a) => DoOpen(t, (int)a.A0, a.A1, (int)a.A2, (int)a.A3);
+    static long OpenPath(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, (int)a.A1, (int)a.A2);
+    static long Creat(Task t, in SyscallArgs a) => DoOpen(t, AT_FDCWD, a.A0, O_CREAT | O_WRONLY | O_TRUNC, (int)a.A1);
 
-    static long DoOpen(Task t, int dirfd, ulong pathAddr, int flags)
+    static long DoOpen(Task t, int dirfd, ulong pathAddr, int flags, int mode)
     {
         bool follow = (flags & O_NOFOLLOW) == 0 && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
         long r = Walk(t, dirfd, pathAddr, follow, false, out var l, out _);
         if (r < 0) return r;
         if ((flags & O_TMPFILE) == O_TMPFILE) return l.Exists && l.IsDir ? -Errno.EOPNOTSUPP : -Errno.ENOENT;
-        var f = Open.File(t, l, flags | O_LARGEFILE, out int err);
+        var f = Open.File(t, l, flags | O_LARGEFILE, out int err, mode);
         if (f == null) return err;
         return t.Fds.Install(f, (flags & O_CLOEXEC) != 0);
     }

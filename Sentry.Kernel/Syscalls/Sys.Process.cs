@@ -27,6 +27,34 @@ public static unsafe partial class Sys
         t[158] = ArchPrctl; t[302] = Prlimit64; t[97] = GetRlimit; t[160] = SetRlimit;
         t[63] = Uname; t[204] = SchedGetAffinity; t[24] = (Task k, in SyscallArgs a) => { Thread.Yield(); return 0; };
         t[318] = GetRandom;
+        // Credentials: one uid and gid per task for now (real = effective = saved). Root may set
+        // any value; others only the value they have (EPERM otherwise), as Linux allows.
+        t[105] = (Task k, in SyscallArgs a) => SetId(k, true, (int)a.A0);                          // setuid
+        t[106] = (Task k, in SyscallArgs a) => SetId(k, false, (int)a.A0);                         // setgid
+        t[113] = (Task k, in SyscallArgs a) => SetId(k, true, (int)a.A0, (int)a.A1);               // setreuid
+        t[114] = (Task k, in SyscallArgs a) => SetId(k, false, (int)a.A0, (int)a.A1);              // setregid
+        t[117] = (Task k, in SyscallArgs a) => SetId(k, true, (int)a.A0, (int)a.A1, (int)a.A2);    // setresuid
+        t[119] = (Task k, in SyscallArgs a) => SetId(k, false, (int)a.A0, (int)a.A1, (int)a.A2);   // setresgid
+        t[122] = (Task k, in SyscallArgs a) => (long)k.Uid;                                        // setfsuid: returns the old fsuid
+        t[123] = (Task k, in SyscallArgs a) => (long)k.Gid;                                        // setfsgid
+        t[116] = (Task k, in SyscallArgs a) => (int)a.A0 < 0 || a.A0 > 65536 ? -Errno.EINVAL : k.Uid == 0 ? 0 : -Errno.EPERM; // setgroups
+    }
+
+    static long SetId(Task t, bool user, params int[] ids)
+    {
+        uint cur = user ? t.Uid : t.Gid;
+        foreach (int id in ids)
+        {
+            if (id == -1) continue;
+            if (t.Uid != 0 && (uint)id != cur) return -Errno.EPERM;
+        }
+        int eff = ids.Length == 1 ? ids[0] : ids[1];
+        if (eff == -1) eff = ids[0];
+        if (eff != -1)
+        {
+            if (user) t.Uid = (uint)eff; else t.Gid = (uint)eff;
+        }
+        return 0;
     }
 
     static long GetRes(Task t, in SyscallArgs a, uint id)

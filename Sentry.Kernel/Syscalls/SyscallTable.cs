@@ -27,6 +27,7 @@ public static class SyscallTable
         Sys.RegisterPoll(t);
         Sys.RegisterEpoll(t);
         Sys.RegisterTimer(t);
+        Sys.RegisterNamespace(t);
         return t;
     }
 

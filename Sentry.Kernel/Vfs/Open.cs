@@ -12,12 +12,13 @@ public static unsafe class Open
     const int SYS_openat = 257, SYS_fstat = 5;
 
     /// <summary>Opens <paramref name="l"/> with open(2) <paramref name="flags"/>. Returns the description, or null with <paramref name="error"/> set.</summary>
-    public static FileDescription? File(Task task, in Lookup l, int flags, out int error)
+    public static FileDescription? File(Task task, in Lookup l, int flags, out int error, int mode = 0)
     {
         error = 0;
         int acc = flags & O_ACCMODE;
         bool wantsWrite = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC) != 0;
         bool isPath = (flags & O_PATH) != 0;
+        if (l.TmpParent != null) return TmpfsOpen(task, l, flags, mode, out error);
         if (!l.Exists)
         {
             // The host root is read-only: nothing can be created yet.
@@ -48,12 +49,51 @@ public static unsafe class Open
         return new HostFile((int)fd, keep, l.Path, l.IsDir, st.st_size);
     }
 
+    /// <summary>open(2) inside a tmpfs mount: may create the file.</summary>
+    static FileDescription? TmpfsOpen(Task task, in Lookup l, int flags, int mode, out int error)
+    {
+        error = 0;
+        var fs = l.TmpParent!.Fs;
+        int keep = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY | O_NOATIME | O_DSYNC | O_SYNC | O_LARGEFILE | O_DIRECT);
+        lock (fs.Lock)
+        {
+            var node = l.Tmp;
+            if (node == null)
+            {
+                if ((flags & O_CREAT) == 0) { error = -Errno.ENOENT; return null; }
+                if ((flags & O_DIRECTORY) != 0) { error = -Errno.EISDIR; return null; }
+                var dir = l.TmpParent;
+                if (dir.Nlink == 0) { error = -Errno.ENOENT; return null; }
+                if (l.LastName.Length > 255) { error = -Errno.ENAMETOOLONG; return null; }
+                node = fs.NewNode((uint)(S_IFREG | (mode & ~task.Fs.Umask & 0xfff)));
+                node.Uid = task.Uid; node.Gid = task.Gid;
+                fs.Link(dir, l.LastName, node);
+            }
+            else
+            {
+                if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) { error = -Errno.EEXIST; return null; }
+                if (node.IsSymlink && (flags & O_PATH) == 0) { error = -Errno.ELOOP; return null; }
+                if ((flags & O_DIRECTORY) != 0 && !node.IsDir) { error = -Errno.ENOTDIR; return null; }
+                int acc = flags & O_ACCMODE;
+                if (node.IsDir && (acc != O_RDONLY || (flags & O_TRUNC) != 0) && (flags & O_PATH) == 0) { error = -Errno.EISDIR; return null; }
+                if ((flags & O_TRUNC) != 0 && node.IsFile && acc != O_RDONLY)
+                {
+                    fs.Reserve(-node.Size);
+                    node.Truncate(0);
+                    node.Touch(true);
+                }
+            }
+            return new Fs.TmpfsFile(node, keep, l.Path);
+        }
+    }
+
     /// <summary>Stat of a walked path without opening it for I/O.</summary>
     public static long Stat(Task task, in Lookup l, out LinuxStat st)
     {
         st = default;
         if (!l.Exists) return -Errno.ENOENT;
         if (l.Node != null) { st = l.Node.Stat(); return 0; }
+        if (l.Tmp != null) { lock (l.Tmp.Fs.Lock) st = l.Tmp.Stat(); return 0; }
         LinuxStat s;
         long r;
         fixed (byte* p = Encoding.UTF8.GetBytes(l.Path + "\0")) r = HostSyscall.Call(262 /* newfstatat */, AT_FDCWD, (long)p, (long)&s, AT_SYMLINK_NOFOLLOW);
@@ -67,6 +107,7 @@ public static unsafe class Open
         stx = default;
         if (!l.Exists) return -Errno.ENOENT;
         if (l.Node != null) { stx = LinuxStatx.FromStat(l.Node.Stat()); return 0; }
+        if (l.Tmp != null) { lock (l.Tmp.Fs.Lock) stx = LinuxStatx.FromStat(l.Tmp.Stat()); return 0; }
         LinuxStatx x;
         long r;
         fixed (byte* p = Encoding.UTF8.GetBytes(l.Path + "\0")) r = HostSyscall.Call(332 /* statx */, AT_FDCWD, (long)p, AT_SYMLINK_NOFOLLOW, mask, (long)&x);
@@ -79,6 +120,7 @@ public static unsafe class Open
     {
         if (!l.Exists) return -Errno.ENOENT;
         if ((mode & ~7) != 0) return -Errno.EINVAL;
+        if (l.Tmp != null) return (mode & X_OK) != 0 && !l.Tmp.IsDir && (l.Tmp.Mode & 0x49) == 0 ? -Errno.EACCES : 0;
         if (l.Node != null)
         {
             if ((mode & X_OK) != 0 && !l.IsDir) return -Errno.EACCES;

@@ -8,6 +8,11 @@ namespace Sentry.Kernel.Vfs;
 /// <summary>Result of a path walk: a canonical absolute path (no symlinks, "." or ".."), what is there, or an error.</summary>
 public readonly record struct Lookup(int Error, string Path, bool Exists, uint Mode, VirtualNode? Node)
 {
+    /// <summary>The tmpfs inode found (when the path is inside a tmpfs mount and exists).</summary>
+    public Fs.TmpfsNode? Tmp { get; init; }
+    /// <summary>For a tmpfs path: the directory that holds (or would hold) the last component, and its name.</summary>
+    public Fs.TmpfsNode? TmpParent { get; init; }
+    public string LastName { get; init; } = "";
     public bool IsDir => (Mode & Linux.S_IFMT) == Linux.S_IFDIR;
     public bool IsSymlink => (Mode & Linux.S_IFMT) == Linux.S_IFLNK;
     public static Lookup Fail(int errno) => new(-errno, "", false, 0, null);
@@ -46,6 +51,8 @@ public static unsafe class PathWalker
         var queue = new LinkedList<string>(path.Split('/'));
         int links = 0;
         uint mode = Linux.S_IFDIR;
+        // Inside a tmpfs mount: the inode reached so far and its directory.
+        Fs.TmpfsNode? tmp = task.Sandbox.Mounts.NodeAt(stack), tmpParent = tmp?.Parent;
         VirtualNode? node = null;
         bool exists = true;
 
@@ -64,13 +71,27 @@ public static unsafe class PathWalker
             {
                 if (stack.Count > 0) stack.RemoveAt(stack.Count - 1);
                 (exists, mode, node) = (true, Linux.S_IFDIR, VirtualFor(stack));
+                tmp = task.Sandbox.Mounts.NodeAt(stack);
+                tmpParent = tmp?.Parent;
                 continue;
             }
             if (c.Length > 255) return Lookup.Fail(Errno.ENAMETOOLONG);
             stack.Add(c);
             string? target;
-            var virt = VirtualRoot(stack);
-            if (virt != null)
+            var mount = task.Sandbox.Mounts.Find(stack);
+            var virt = mount == null ? VirtualRoot(stack) : null;
+            if (mount is { } m)
+            {
+                node = null;
+                var parent = tmp;
+                lock (m.Fs.Lock) tmp = stack.Count == m.Depth ? m.Fs.Root : tmp?.Children?.GetValueOrDefault(c);
+                tmpParent = stack.Count == m.Depth ? m.Fs.Root : parent;
+                if (tmp == null) { exists = false; mode = 0; if (!last) return Lookup.Fail(Errno.ENOENT); continue; }
+                exists = true;
+                mode = tmp.Mode;
+                target = tmp.IsSymlink ? tmp.Target : null;
+            }
+            else if (virt != null)
             {
                 node = Descend(virt, stack);
                 if (node == null) { exists = false; mode = 0; if (!last) return Lookup.Fail(Errno.ENOENT); continue; }
@@ -99,7 +120,10 @@ public static unsafe class PathWalker
             {
                 if (++links > MaxSymlinks) return Lookup.Fail(Errno.ELOOP);
                 stack.RemoveAt(stack.Count - 1);
+                tmp = tmpParent;
                 if (target.StartsWith('/')) stack.Clear();
+                tmp = task.Sandbox.Mounts.NodeAt(stack);
+                tmpParent = tmp?.Parent;
                 var parts = target.Split('/');
                 for (int i = parts.Length - 1; i >= 0; i--) queue.AddFirst(parts[i]);
                 mode = Linux.S_IFDIR;
@@ -109,7 +133,13 @@ public static unsafe class PathWalker
         }
         // "dir/" must name a directory.
         if (exists && path.EndsWith('/') && (mode & Linux.S_IFMT) != Linux.S_IFDIR) return Lookup.Fail(Errno.ENOTDIR);
-        return new Lookup(0, Join(stack), exists, mode, VirtualRoot(stack) != null ? node ?? VirtualFor(stack) : null);
+        bool inTmpfs = task.Sandbox.Mounts.Find(stack) != null;
+        return new Lookup(0, Join(stack), exists, mode, !inTmpfs && VirtualRoot(stack) != null ? node ?? VirtualFor(stack) : null)
+        {
+            Tmp = inTmpfs && exists ? tmp : null,
+            TmpParent = inTmpfs ? tmpParent : null,
+            LastName = stack.Count > 0 ? stack[^1] : "",
+        };
     }
 
     static bool AllEmpty(LinkedList<string> q)
@@ -156,6 +186,7 @@ public static unsafe class PathWalker
         if (!l.Exists) return -Errno.ENOENT;
         if (!l.IsSymlink) return -Errno.EINVAL;
         if (l.Node != null) { target = l.Node.Target!(task); return 0; }
+        if (l.Tmp != null) { target = l.Tmp.Target!; return 0; }
         var t = ReadHostLink(l.Path);
         if (t == null) return -Errno.EINVAL;
         target = t;

@@ -44,6 +44,7 @@ public sealed class VirtualNode
         var dev = new VirtualNode("dev", NodeType.Dir);
         foreach (var (n, k) in new[] { ("null", CharDevice.Kind.Null), ("zero", CharDevice.Kind.Zero), ("full", CharDevice.Kind.Full), ("random", CharDevice.Kind.Random), ("urandom", CharDevice.Kind.URandom) })
             dev.Add(new VirtualNode(n, NodeType.CharDevice) { Device = k });
+        dev.Add(new VirtualNode("shm", NodeType.Dir)); // a tmpfs mount point
         return dev;
     }
 

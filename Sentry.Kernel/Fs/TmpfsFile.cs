@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using System.Text;
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Memory;
+using Sentry.Kernel.Vfs;
+
+namespace Sentry.Kernel.Fs;
+
+/// <summary>An open tmpfs file or directory.</summary>
+public sealed class TmpfsFile : FileDescription, IMappable
+{
+    readonly TmpfsNode _node;
+    long _pos;
+
+    public TmpfsFile(TmpfsNode node, int flags, string path)
+    {
+        _node = node;
+        Flags = flags;
+        Path = path;
+    }
+
+    public TmpfsNode Node => _node;
+    public override bool IsDirectory => _node.IsDir;
+    object Lock => _node.Fs.Lock;
+
+    public override long Read(Span<byte> buffer)
+    {
+        lock (Lock)
+        {
+            long n = PReadLocked(buffer, _pos);
+            if (n > 0) _pos += n;
+            return n;
+        }
+    }
+
+    public override long PRead(Span<byte> buffer, long offset) { lock (Lock) return PReadLocked(buffer, offset); }
+
+    long PReadLocked(Span<byte> buffer, long offset)
+    {
+        if (_node.IsDir) return -Errno.EISDIR;
+        if (offset >= _node.Size) return 0;
+        int n = (int)Math.Min(buffer.Length, _node.Size - offset);
+        _node.Data.AsSpan((int)offset, n).CopyTo(buffer);
+        return n;
+    }
+
+    public override long Write(ReadOnlySpan<byte> buffer)
+    {
+        lock (Lock)
+        {
+            if ((Flags & Linux.O_APPEND) != 0) _pos = _node.Size;
+            long n = PWriteLocked(buffer, _pos);
+            if (n > 0) _pos += n;
+            return n;
+        }
+    }
+
+    public override long PWrite(ReadOnlySpan<byte> buffer, long offset) { lock (Lock) return PWriteLocked(buffer, offset); }
+
+    long PWriteLocked(ReadOnlySpan<byte> buffer, long offset)
+    {
+        if (offset + buffer.Length > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+        long end = offset + buffer.Length;
+        if (end > _node.Size)
+        {
+            if (!_node.Fs.Reserve(end - _node.Size)) return -Errno.ENOSPC;
+            _node.Truncate(end);
+        }
+        buffer.CopyTo(_node.Data.AsSpan((int)offset));
+        _node.Touch(true);
+        return buffer.Length;
+    }
+
+    public override long Seek(long offset, int whence)
+    {
+        lock (Lock)
+        {
+            long basePos = whence switch { Linux.SEEK_SET => 0, Linux.SEEK_CUR => _pos, Linux.SEEK_END => _node.IsDir ? 0 : _node.Size, _ => -1 };
+            if (whence == Linux.SEEK_DATA || whence == Linux.SEEK_HOLE)
+            {
+                if (offset < 0 || offset >= _node.Size) return -Errno.ENXIO;
+                basePos = whence == Linux.SEEK_DATA ? 0 : _node.Size - offset;
+            }
+            if (basePos < 0) return -Errno.EINVAL;
+            long p = basePos + offset;
+            if (p < 0) return -Errno.EINVAL;
+            return _pos = p;
+        }
+    }
+
+    public override long Stat(out LinuxStat st) { lock (Lock) st = _node.Stat(); return 0; }
+
+    /// <summary>ftruncate(2).</summary>
+    public long Truncate(long size)
+    {
+        lock (Lock)
+        {
+            if (!_node.IsFile) return -Errno.EINVAL;
+            if (size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+            if (!_node.Fs.Reserve(size - _node.Size)) return -Errno.ENOSPC;
+            _node.Truncate(size);
+            _node.Touch(true);
+            return 0;
+        }
+    }
+
+    public override long GetDents64(Span<byte> buffer)
+    {
+        if (!_node.IsDir) return -Errno.ENOTDIR;
+        lock (Lock)
+        {
+            var names = new List<(string, byte, ulong)> { (".", 4, _node.Ino), ("..", 4, _node.Parent?.Ino ?? _node.Ino) };
+            foreach (var (name, n) in _node.Children!) names.Add((name, (byte)(n.IsDir ? 4 : n.IsSymlink ? 10 : 8), n.Ino));
+            int written = 0;
+            while (_pos < names.Count)
+            {
+                var (name, type, ino) = names[(int)_pos];
+                int len = Encoding.UTF8.GetByteCount(name);
+                int reclen = (19 + len + 1 + 7) & ~7;
+                if (written + reclen > buffer.Length) break;
+                var rec = buffer.Slice(written, reclen);
+                rec.Clear();
+                BinaryPrimitives.WriteUInt64LittleEndian(rec, ino);
+                BinaryPrimitives.WriteInt64LittleEndian(rec[8..], _pos + 1);
+                BinaryPrimitives.WriteUInt16LittleEndian(rec[16..], (ushort)reclen);
+                rec[18] = type;
+                Encoding.UTF8.GetBytes(name, rec[19..]);
+                written += reclen;
+                _pos++;
+            }
+            if (written == 0 && _pos < names.Count) return -Errno.EINVAL;
+            return written;
+        }
+    }
+
+    public override IMappable? Mappable => _node.IsFile ? this : null;
+
+    long IMappable.ReadPage(long offset, Span<byte> page)
+    {
+        page.Clear();
+        return PRead(page, offset);
+    }
+
+    long IMappable.Size { get { lock (Lock) return _node.Size; } }
+    void IMappable.IncRef() => AddRef();
+    void IMappable.DecRef() => Release();
+    string IMappable.MapName => Path;
+}
