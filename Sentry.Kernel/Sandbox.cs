@@ -142,6 +142,7 @@ public sealed class Sandbox
             AddTask(task);
         }
         task.Context = Platform.NewContext();
+        task.HostTid = (int)HostSyscall.Call(186 /* gettid */);
         try
         {
             WireStdio(task);
@@ -194,7 +195,10 @@ public sealed class Sandbox
     public void TaskExited(Task task)
     {
         var mm = task.Mm;
+        long userNs = task.UserNs;
         try { if (mm.HasAddressSpace) task.Context?.Release(mm.AddressSpace); } catch (Exception) { }
+        userNs = Math.Max(userNs, task.UserNs);
+        lock (TreeLock) { task.Group.DeadUserNs += userNs; task.Group.DeadSysNs += task.SysNs; }
         if (mm.Users > 1) RobustList.Release(task);
         if (task.ClearChildTid != 0 && mm.Users > 1)
         {
@@ -313,6 +317,11 @@ public sealed class Sandbox
     {
         lock (TreeLock)
         {
+            if (zombie.Parent is { } p)
+            {
+                p.ChildUserNs += zombie.DeadUserNs + zombie.ChildUserNs;
+                p.ChildSysNs += zombie.DeadSysNs + zombie.ChildSysNs;
+            }
             zombie.Parent?.Children.Remove(zombie);
             _groups.Remove(zombie.Tgid);
         }

@@ -30,6 +30,9 @@ internal sealed class PtraceAddressSpace : IAddressSpace
         return t;
     }
 
+    /// <summary>The calling thread's stub thread here, or null.</summary>
+    public StubThread? CallerThread() => _threads.TryGetValue(Environment.CurrentManagedThreadId, out var t) ? t : null;
+
     /// <summary>Ends the calling thread's stub thread (the task leaves this address space).</summary>
     public void ReleaseCaller()
     {

@@ -23,6 +23,7 @@ internal sealed unsafe class PtraceContext : IContext
     public SwitchResult Switch(IAddressSpace addressSpace, CpuState state)
     {
         var thread = ((PtraceAddressSpace)addressSpace).ThreadForCaller();
+        if (thread != _last) lock (_threads) if (!_threads.Contains(thread)) _threads.Add(thread);
         _last = thread;
         int tid = thread.Tid;
         if (thread.InterruptPending || _interruptRequested)
@@ -84,9 +85,30 @@ internal sealed unsafe class PtraceContext : IContext
         if (t != null) HostSyscall.Call(SYS_tgkill, t.ProcessPid, t.Tid, Ptrace.InterruptSignal);
     }
 
+    long _releasedUserNs;
+    readonly List<StubThread> _threads = new();
+
+    /// <summary>The application's CPU time is the stub threads' CPU time (they run nothing else).</summary>
+    public long UserTimeNs
+    {
+        get
+        {
+            long sum = _releasedUserNs;
+            lock (_threads)
+                foreach (var t in _threads) if (!t.Dead) sum += HostSyscall.ForeignThreadCpuTimeNs(t.Tid);
+            return sum;
+        }
+    }
+
     public void Release(IAddressSpace addressSpace)
     {
         var aspace = (PtraceAddressSpace)addressSpace;
+        var mine = aspace.CallerThread();
+        if (mine != null)
+        {
+            _releasedUserNs += HostSyscall.ForeignThreadCpuTimeNs(mine.Tid);
+            lock (_threads) _threads.Remove(mine);
+        }
         aspace.ReleaseCaller();
         if (_last != null && _last.Dead) _last = null;
     }

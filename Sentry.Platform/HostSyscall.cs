@@ -19,6 +19,31 @@ public static unsafe partial class HostSyscall
         return r == -1 ? -Marshal.GetLastPInvokeError() : r;
     }
 
+    /// <summary>CPU time of host thread <paramref name="tid"/> of Sentry's own process in nanoseconds (its per-thread CPU clock), or 0 if it is gone.</summary>
+    public static long ThreadCpuTimeNs(int tid)
+    {
+        long* ts = stackalloc long[2];
+        int clock = (~tid << 3) | 6; // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED), a 32-bit clockid_t
+        return Call(228 /* clock_gettime */, clock, (long)ts) < 0 ? 0 : ts[0] * 1_000_000_000 + ts[1];
+    }
+
+    /// <summary>
+    /// CPU time (user + system, clock-tick resolution) of any host thread, from /proc/TID/stat:
+    /// Linux's per-thread CPU clocks only work inside the caller's own thread group.
+    /// </summary>
+    public static long ForeignThreadCpuTimeNs(int tid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{tid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Fields after the command: state is index 0, utime index 11, stime index 12 (stat fields 14, 15).
+            long ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+            return ticks * 10_000_000; // USER_HZ = 100
+        }
+        catch (Exception) { return 0; }
+    }
+
     /// <summary>Like <see cref="Call"/> but retries while the host returns EINTR (runtime signals).</summary>
     public static long CallRestarting(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0)
     {

@@ -24,6 +24,9 @@ public interface IContext : IDisposable
     /// </summary>
     void Release(IAddressSpace addressSpace);
 
+    /// <summary>CPU time the application has spent running in this context so far (user time), in nanoseconds.</summary>
+    long UserTimeNs { get; }
+
     /// <summary>Makes a running or the next <see cref="Switch"/> return <see cref="SwitchReason.Interrupted"/> promptly.</summary>
     void Interrupt();
 }

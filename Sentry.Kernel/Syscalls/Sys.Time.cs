@@ -61,20 +61,53 @@ public static unsafe partial class Sys
         return s;
     }
 
+    /// <summary>(user, system) CPU time in ns of the caller's process, its reaped children, or the calling thread.</summary>
+    static (long User, long Sys) CpuTimes(Task t, int who)
+    {
+        const int RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+        var g = t.Group;
+        if (who == RUSAGE_THREAD) return (t.UserNs, t.SysNs);
+        Task[] threads;
+        lock (t.Sandbox.TreeLock)
+        {
+            if (who == RUSAGE_CHILDREN) return (g.ChildUserNs, g.ChildSysNs);
+            threads = [.. g.Threads];
+        }
+        long u = g.DeadUserNs, s = g.DeadSysNs;
+        foreach (var th in threads) { u += th.UserNs; s += th.SysNs; }
+        return (u, s);
+    }
+
+    /// <summary>struct rusage (144 bytes) with the CPU times filled in; the other counters are not kept.</summary>
+    static byte[] Rusage(long userNs, long sysNs)
+    {
+        var r = new byte[144];
+        var span = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(r.AsSpan());
+        span[0] = userNs / NsPerSec; span[1] = userNs % NsPerSec / 1000;
+        span[2] = sysNs / NsPerSec; span[3] = sysNs % NsPerSec / 1000;
+        return r;
+    }
+
     static long Getrusage(Task t, in SyscallArgs a)
     {
         const int RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
-        if ((int)a.A0 is not (RUSAGE_SELF or RUSAGE_CHILDREN or RUSAGE_THREAD)) return -Errno.EINVAL;
-        // CPU accounting per task is not kept yet: all fields read as zero, as for a process that has
-        // not used a full tick.
-        return t.Mm.CopyOut(a.A1, new byte[144]) < 0 ? -Errno.EFAULT : 0;
+        int who = (int)a.A0;
+        if (who is not (RUSAGE_SELF or RUSAGE_CHILDREN or RUSAGE_THREAD)) return -Errno.EINVAL;
+        var (u, s) = CpuTimes(t, who);
+        return t.Mm.CopyOut(a.A1, Rusage(u, s)) < 0 ? -Errno.EFAULT : 0;
     }
 
     static long Times(Task t, in SyscallArgs a)
     {
-        if (a.A0 != 0 && t.Mm.CopyOut(a.A0, new byte[32]) < 0) return -Errno.EFAULT;
-        HostClock(CLOCK_MONOTONIC, out long s, out long ns);
-        return s * 100 + ns / 10_000_000; // clock ticks (USER_HZ = 100) since an arbitrary point
+        if (a.A0 != 0)
+        {
+            var (u, s) = CpuTimes(t, 0);
+            var (cu, cs) = CpuTimes(t, -1);
+            const long NsPerTick = NsPerSec / 100; // USER_HZ
+            if (Put(t, a.A0, (u / NsPerTick, s / NsPerTick, cu / NsPerTick, cs / NsPerTick)) < 0) return -Errno.EFAULT;
+        }
+        HostClock(CLOCK_MONOTONIC, out long sec, out long ns);
+        return sec * 100 + ns / 10_000_000; // clock ticks since an arbitrary point
     }
 
     /// <summary>Reads a struct timespec and checks it as Linux does (EFAULT, EINVAL).</summary>

@@ -76,7 +76,7 @@ public static partial class Sys
         long r = WaitCommon(t, idtype, id, options & WNOHANG, out var child);
         if (r <= 0 || child == null) return r;
         if (a.A1 != 0 && Put(t, a.A1, child.WaitStatus) < 0) return -Errno.EFAULT;
-        if (a.A3 != 0 && t.Mm.CopyOut(a.A3, new byte[144]) < 0) return -Errno.EFAULT; // struct rusage: no accounting yet
+        if (a.A3 != 0 && t.Mm.CopyOut(a.A3, Rusage(child.DeadUserNs + child.ChildUserNs, child.DeadSysNs + child.ChildSysNs)) < 0) return -Errno.EFAULT;
         return r;
     }
 

@@ -28,6 +28,14 @@ public sealed class Task
     /// <summary>The parent of init is outside the sandbox's PID namespace, so it reads as 0 (as for a container's init).</summary>
     public int Ppid { get { lock (Sandbox.TreeLock) return Group.Parent?.Tgid ?? 0; } }
 
+    /// <summary>Host tid of the task's own thread (its CPU time is the time Sentry spent serving it).</summary>
+    public int HostTid { get; set; }
+
+    /// <summary>CPU time the application spent in user mode (its stub threads / vCPU).</summary>
+    public long UserNs => Context?.UserTimeNs ?? 0;
+    /// <summary>CPU time spent in the kernel on the task's behalf (its host thread).</summary>
+    public long SysNs => HostTid == 0 ? 0 : HostSyscall.ThreadCpuTimeNs(HostTid);
+
     /// <summary>The task whose host thread is running this code (null on other threads).</summary>
     [ThreadStatic] public static Task? Current;
     public uint Uid { get; set; }

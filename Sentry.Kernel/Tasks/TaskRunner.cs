@@ -24,6 +24,7 @@ public static class TaskRunner
     public static void Run(Task task)
     {
         Task.Current = task;
+        task.HostTid = (int)Platform.HostSyscall.Call(186 /* gettid */);
         var sandbox = task.Sandbox;
         try
         {

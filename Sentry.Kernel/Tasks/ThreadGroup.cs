@@ -26,6 +26,9 @@ public sealed class ThreadGroup
     /// <summary>Set once the process called execve (setpgid on it from the parent then fails).</summary>
     public bool Execed { get; set; }
 
+    /// <summary>CPU time of threads that have exited, and of reaped children (with theirs), in ns.</summary>
+    public long DeadUserNs, DeadSysNs, ChildUserNs, ChildSysNs;
+
     /// <summary>Parents blocked in wait() on this process's children.</summary>
     public WaitQueue ChildEvents { get; } = new();
 
