@@ -312,6 +312,52 @@ public sealed class Sandbox
         return act.Handler == SignalState.SIG_IGN || (act.Flags & SignalState.SA_NOCLDWAIT) != 0;
     }
 
+    /// <summary>Stops every thread of <paramref name="group"/> (job control) and tells the parent once.</summary>
+    public void StopGroup(ThreadGroup group, int sig)
+    {
+        Task[] threads;
+        ThreadGroup? parent;
+        lock (TreeLock)
+        {
+            if (group.Stopped || group.Exiting) return;
+            group.Stopped = true;
+            group.StopSignal = sig;
+            group.StopToReport = true;
+            group.ContinueToReport = false;
+            threads = [.. group.Threads];
+            parent = group.Parent;
+        }
+        foreach (var t in threads) t.Kick();
+        NotifyParentOfJobControl(group, parent, SigInfo.CLD_STOPPED, sig);
+    }
+
+    /// <summary>SIGCONT: a stopped process runs again; the parent is told.</summary>
+    public void ContinueGroup(ThreadGroup group)
+    {
+        Task[] threads;
+        ThreadGroup? parent;
+        lock (TreeLock)
+        {
+            if (!group.Stopped) return;
+            group.Stopped = false;
+            group.StopToReport = false;
+            group.ContinueToReport = true;
+            threads = [.. group.Threads];
+            parent = group.Parent;
+        }
+        foreach (var t in threads) t.Notify();
+        NotifyParentOfJobControl(group, parent, SigInfo.CLD_CONTINUED, Linux.SIGCONT);
+    }
+
+    void NotifyParentOfJobControl(ThreadGroup group, ThreadGroup? parent, int code, int sig)
+    {
+        if (parent == null) return;
+        var t = parent.Threads.FirstOrDefault();
+        if (t != null && (t.Signals.Actions[Linux.SIGCHLD].Flags & SignalState.SA_NOCLDSTOP) == 0)
+            PostToProcess(parent, new SigInfo { si_signo = Linux.SIGCHLD, si_code = code, si_pid = group.Tgid, si_status = sig });
+        parent.ChildEvents.NotifyAll();
+    }
+
     /// <summary>Removes a reaped zombie from the tables (wait4 consumed it).</summary>
     public void Reap(ThreadGroup zombie)
     {

@@ -36,7 +36,7 @@ public static class SignalDelivery
                     case DefaultAction.Continue:
                         continue;
                     case DefaultAction.Stop:
-                        task.StopUntilContinued();
+                        task.StopUntilContinued(sig);
                         if (task.Exited) return;
                         continue;
                     case DefaultAction.Core:

@@ -27,42 +27,64 @@ public static partial class Sys
         _ => true,
     };
 
+    enum ChildEvent { Exited, Stopped, Continued }
+
     /// <summary>
-    /// Finds a zombie child matching (idtype, id), reaping it unless <paramref name="noWait"/>.
-    /// Returns the child, or null with <paramref name="hasChildren"/> saying whether waiting makes sense.
+    /// Finds a child matching (idtype, id) with something to report: it ended (when
+    /// <paramref name="options"/> has WEXITED), stopped (WSTOPPED) or continued (WCONTINUED).
+    /// Consumes the event unless WNOWAIT. Returns null with <paramref name="hasChildren"/> saying
+    /// whether waiting makes sense.
     /// </summary>
-    static ThreadGroup? FindZombie(Task t, int idtype, int id, bool noWait, out bool hasChildren)
+    static ThreadGroup? FindEvent(Task t, int idtype, int id, int options, out ChildEvent kind, out bool hasChildren)
     {
         var s = t.Sandbox;
         ThreadGroup? found = null;
+        kind = ChildEvent.Exited;
         hasChildren = false;
+        bool consume = (options & WNOWAIT) == 0;
         lock (s.TreeLock)
         {
             foreach (var c in t.Group.Children)
             {
                 if (!Selects(c, idtype, id)) continue;
                 hasChildren = true;
-                if (c.Zombie) { found = c; break; }
+                if (c.Zombie) { if ((options & WEXITED) != 0) { found = c; kind = ChildEvent.Exited; break; } continue; }
+                if ((options & WSTOPPED) != 0 && c.Stopped && c.StopToReport)
+                {
+                    found = c; kind = ChildEvent.Stopped;
+                    if (consume) c.StopToReport = false;
+                    break;
+                }
+                if ((options & WCONTINUED) != 0 && c.ContinueToReport)
+                {
+                    found = c; kind = ChildEvent.Continued;
+                    if (consume) c.ContinueToReport = false;
+                    break;
+                }
             }
         }
-        if (found != null && !noWait) s.Reap(found);
+        if (found != null && kind == ChildEvent.Exited && consume) s.Reap(found);
         return found;
     }
 
-    static long WaitCommon(Task t, int idtype, int id, int options, out ThreadGroup? child)
+    static bool HasEvent(Task t, int idtype, int id, int options)
+    {
+        lock (t.Sandbox.TreeLock)
+            return !t.Group.Children.Exists(c => Selects(c, idtype, id)) || t.Group.Children.Exists(c => Selects(c, idtype, id) &&
+                ((c.Zombie && (options & WEXITED) != 0) || ((options & WSTOPPED) != 0 && c.Stopped && c.StopToReport) || ((options & WCONTINUED) != 0 && c.ContinueToReport)));
+    }
+
+    static long WaitCommon(Task t, int idtype, int id, int options, out ThreadGroup? child, out ChildEvent kind)
     {
         child = null;
+        kind = ChildEvent.Exited;
         while (true)
         {
-            var z = FindZombie(t, idtype, id, (options & WNOWAIT) != 0, out bool has);
+            var z = FindEvent(t, idtype, id, options, out kind, out bool has);
             if (z != null) { child = z; return z.Tgid; }
             if (!has) return -Errno.ECHILD;
             if ((options & WNOHANG) != 0) return 0;
-            long r = t.WaitOn(t.Group.ChildEvents, () =>
-            {
-                lock (t.Sandbox.TreeLock) return t.Group.Children.Exists(c => Selects(c, idtype, id) && c.Zombie) || !t.Group.Children.Exists(c => Selects(c, idtype, id));
-            });
-            if (r == -Errno.EINTR) return -SignalDelivery.ERESTARTSYS;
+            if (t.WaitOn(t.Group.ChildEvents, () => HasEvent(t, idtype, id, options)) == -Errno.EINTR) return -SignalDelivery.ERESTARTSYS;
         }
     }
 
@@ -73,9 +95,11 @@ public static partial class Sys
         if (pid == int.MinValue) return -Errno.ESRCH;
         int idtype = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;
         int id = pid > 0 ? pid : pid == 0 ? t.Group.Pgid : -pid;
-        long r = WaitCommon(t, idtype, id, options & WNOHANG, out var child);
+        int wopts = WEXITED | (options & WNOHANG) | ((options & WUNTRACED) != 0 ? WSTOPPED : 0) | (options & WCONTINUED);
+        long r = WaitCommon(t, idtype, id, wopts, out var child, out var kind);
         if (r <= 0 || child == null) return r;
-        if (a.A1 != 0 && Put(t, a.A1, child.WaitStatus) < 0) return -Errno.EFAULT;
+        int status = kind switch { ChildEvent.Stopped => (child.StopSignal << 8) | 0x7f, ChildEvent.Continued => 0xffff, _ => child.WaitStatus };
+        if (a.A1 != 0 && Put(t, a.A1, status) < 0) return -Errno.EFAULT;
         if (a.A3 != 0 && t.Mm.CopyOut(a.A3, Rusage(child.DeadUserNs + child.ChildUserNs, child.DeadSysNs + child.ChildSysNs)) < 0) return -Errno.EFAULT;
         return r;
     }
@@ -93,24 +117,22 @@ public static partial class Sys
             case P_PIDFD: t.Sandbox.ReportUnsupported("waitid(P_PIDFD)"); return -Errno.EINVAL;
             default: return -Errno.EINVAL;
         }
-        if ((options & WEXITED) == 0)
-        {
-            // Only stop/continue events asked for: none are reported yet, so behave as "nothing now".
-            if ((options & WNOHANG) != 0) return ClearSiginfo(t, a.A2);
-            return -Errno.ECHILD;
-        }
-        long r = WaitCommon(t, idtype, id, options & (WNOHANG | WNOWAIT), out var child);
+        long r = WaitCommon(t, idtype, id, options & (WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED), out var child, out var kind);
         if (r < 0) return r;
         if (child == null) return ClearSiginfo(t, a.A2);
         if (a.A2 != 0)
         {
             int st = child.WaitStatus;
-            var info = new SigInfo
+            var info = new SigInfo { si_signo = SIGCHLD, si_pid = child.Tgid, si_uid = 0 };
+            switch (kind)
             {
-                si_signo = SIGCHLD, si_pid = child.Tgid, si_uid = 0,
-                si_code = (st & 0x7f) == 0 ? SigInfo.CLD_EXITED : (st & 0x80) != 0 ? SigInfo.CLD_DUMPED : SigInfo.CLD_KILLED,
-                si_status = (st & 0x7f) == 0 ? (st >> 8) & 0xff : st & 0x7f,
-            };
+                case ChildEvent.Stopped: info.si_code = SigInfo.CLD_STOPPED; info.si_status = child.StopSignal; break;
+                case ChildEvent.Continued: info.si_code = SigInfo.CLD_CONTINUED; info.si_status = SIGCONT; break;
+                default:
+                    info.si_code = (st & 0x7f) == 0 ? SigInfo.CLD_EXITED : (st & 0x80) != 0 ? SigInfo.CLD_DUMPED : SigInfo.CLD_KILLED;
+                    info.si_status = (st & 0x7f) == 0 ? (st >> 8) & 0xff : st & 0x7f;
+                    break;
+            }
             if (Put(t, a.A2, info) < 0) return -Errno.EFAULT;
         }
         return 0;

@@ -93,7 +93,12 @@ public sealed class Task
     public void PostSignal(in SigInfo info)
     {
         int sig = info.si_signo;
-        if (sig == Linux.SIGCONT) Signals.DiscardStops();
+        if (sig == Linux.SIGCONT)
+        {
+            Signals.DiscardStops();
+            Sandbox.ContinueGroup(Group);
+        }
+        else if (sig is Linux.SIGSTOP or Linux.SIGTSTP or 21 or 22) Signals.Discard(Linux.SIGCONT);
         if (IsIgnored(sig) && (Signals.Mask & SignalState.Bit(sig)) == 0) return;
         if (Signals.Enqueue(info)) Kick();
     }
@@ -167,10 +172,18 @@ public sealed class Task
         finally { queue.Remove(this); }
     }
 
-    /// <summary>The default action "stop": the task waits until SIGCONT or SIGKILL arrives.</summary>
-    public void StopUntilContinued()
+    /// <summary>The default action "stop": the whole process stops until SIGCONT (or SIGKILL).</summary>
+    public void StopUntilContinued(int sig)
     {
-        Block(null, () => (Signals.PendingSet & (SignalState.Bit(Linux.SIGCONT) | SignalState.Bit(Linux.SIGKILL))) != 0);
+        Sandbox.StopGroup(Group, sig);
+        WaitWhileStopped();
+    }
+
+    /// <summary>Blocks while the process is stopped; only SIGKILL (or SIGCONT) gets through.</summary>
+    public void WaitWhileStopped()
+    {
+        const ulong kill = 1UL << (Linux.SIGKILL - 1);
+        Block(null, () => !Group.Stopped || (Signals.PendingSet & kill) != 0 || Group.Exiting, interruptible: false);
     }
 
     int _wakeFd = -1;

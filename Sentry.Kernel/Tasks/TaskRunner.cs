@@ -55,6 +55,7 @@ public static class TaskRunner
         int faultRepeats = 0;
         while (true)
         {
+            if (task.Group.Stopped) task.WaitWhileStopped();
             if (restart != 0 || task.Signals.PendingSet != 0 || task.SavedMask != null)
             {
                 SignalDelivery.Deliver(task, restart);

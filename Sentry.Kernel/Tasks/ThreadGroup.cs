@@ -26,6 +26,12 @@ public sealed class ThreadGroup
     /// <summary>Set once the process called execve (setpgid on it from the parent then fails).</summary>
     public bool Execed { get; set; }
 
+    /// <summary>Job control: the process is stopped (by SIGSTOP/SIGTSTP/...) until SIGCONT.</summary>
+    public volatile bool Stopped;
+    public int StopSignal;
+    /// <summary>A stop or a continue the parent has not collected with wait(WUNTRACED/WCONTINUED) yet.</summary>
+    public bool StopToReport, ContinueToReport;
+
     /// <summary>CPU time of threads that have exited, and of reaped children (with theirs), in ns.</summary>
     public long DeadUserNs, DeadSysNs, ChildUserNs, ChildSysNs;
 

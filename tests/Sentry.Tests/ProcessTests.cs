@@ -34,6 +34,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("fork", "waitid"),           // WNOHANG, WNOWAIT, P_ALL, P_PGID, CLD_KILLED
         new("fork", "kill"),             // signals both ways between parent and child, kill(-pgid)
         new("fork", "sigchld"),          // one SIGCHLD per child; SIGCHLD ignored auto-reaps
+        new("fork", "job_control"),      // SIGSTOP/SIGTSTP stop, WUNTRACED/WSTOPPED, SIGCONT, WCONTINUED
         new("threads", "mutex"),         // 64 threads: mutex, condvar, barrier, producer/consumer
         new("threads", "exec_echo", PrintsDone: false), // a non-main thread execs /bin/echo
         new("threads", "exec_self"),     // ... execs this program again: tid becomes the pid

@@ -173,6 +173,33 @@ static const char *cld_code(int c)
     }
 }
 
+/* Job control: SIGSTOP/SIGTSTP stop a child (reported by WUNTRACED and waitid WSTOPPED),
+ * SIGCONT resumes it (WCONTINUED), and it can still be killed or exit afterwards. */
+static void job_control(char **argv)
+{
+    (void)argv;
+    int st;
+    pid_t p = fork();
+    if (p == 0) { for (;;) pause(); }
+    kill(p, SIGSTOP);
+    waitpid(p, &st, WUNTRACED);
+    printf("stopped by SIGSTOP: %d, signal %d\n", WIFSTOPPED(st), WSTOPSIG(st));
+    kill(p, SIGCONT);
+    waitpid(p, &st, WCONTINUED);
+    printf("continued: %d\n", WIFCONTINUED(st));
+    kill(p, SIGTERM);
+    waitpid(p, &st, 0);
+    printf("then killed by SIGTERM: %d, signal %d\n", WIFSIGNALED(st), WTERMSIG(st));
+    siginfo_t si;
+    pid_t q = fork();
+    if (q == 0) { raise(SIGTSTP); _exit(4); }
+    waitid(P_PID, q, &si, WSTOPPED);
+    printf("waitid WSTOPPED: code %d, status %d\n", si.si_code, si.si_status);
+    kill(q, SIGCONT);
+    waitid(P_PID, q, &si, WEXITED);
+    printf("exit after continue: code %d, status %d\n", si.si_code, si.si_status);
+}
+
 static void print_waitid(const char *label, int r, siginfo_t *si, pid_t expect)
 {
     if (r < 0)
@@ -370,6 +397,7 @@ int main(int argc, char **argv)
         { "waitid", waitid_modes },
         { "kill", kill_modes },
         { "sigchld", sigchld },
+        { "job_control", job_control },
         { NULL, NULL },
     };
     return run_mode(modes, argc, argv);
