@@ -220,8 +220,9 @@ public static partial class Sys
             return -Errno.EINVAL;
         if (which != ITIMER_REAL)
         {
-            t.Sandbox.ReportUnsupported(which == ITIMER_VIRTUAL ? "setitimer(ITIMER_VIRTUAL)" : "setitimer(ITIMER_PROF)");
-            return -Errno.ENOSYS;
+            var (l, i) = t.Group.CpuTimer(t.Sandbox, which == ITIMER_PROF).Set(nv.ValueSec * NsPerSec + nv.ValueUsec * 1000, nv.IntervalSec * NsPerSec + nv.IntervalUsec * 1000);
+            if (a.A2 != 0 && Put(t, a.A2, ToITimerVal(TimeSpan.FromTicks(l / 100), TimeSpan.FromTicks(i / 100))) < 0) return -Errno.EFAULT;
+            return 0;
         }
         var (left, interval) = t.RealTimer.Set(
             TimeSpan.FromTicks(nv.ValueSec * TimeSpan.TicksPerSecond + nv.ValueUsec * 10),
@@ -234,7 +235,13 @@ public static partial class Sys
     {
         int which = (int)a.A0;
         if (which is not (ITIMER_REAL or ITIMER_VIRTUAL or ITIMER_PROF)) return -Errno.EINVAL;
-        var (left, interval) = which == ITIMER_REAL ? t.RealTimer.Get() : (TimeSpan.Zero, TimeSpan.Zero);
+        TimeSpan left, interval;
+        if (which == ITIMER_REAL) (left, interval) = t.RealTimer.Get();
+        else
+        {
+            var (l, i) = t.Group.CpuTimer(t.Sandbox, which == ITIMER_PROF).Get();
+            (left, interval) = (TimeSpan.FromTicks(l / 100), TimeSpan.FromTicks(i / 100));
+        }
         return Put(t, a.A1, ToITimerVal(left, interval));
     }
 

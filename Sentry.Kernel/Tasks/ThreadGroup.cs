@@ -46,9 +46,26 @@ public sealed class ThreadGroup
     /// <summary>POSIX timers (timer_create) by id.</summary>
     public Dictionary<int, Signals.IntervalTimer> PosixTimers { get; } = new();
 
+    Signals.CpuTimer? _virtualTimer, _profTimer;
+    /// <summary>ITIMER_VIRTUAL and ITIMER_PROF of the process.</summary>
+    public Signals.CpuTimer CpuTimer(Sandbox sandbox, bool prof) =>
+        prof ? _profTimer ??= new Signals.CpuTimer(sandbox, this, true) : _virtualTimer ??= new Signals.CpuTimer(sandbox, this, false);
+
+    /// <summary>CPU time of the whole process (live and exited threads) in ns; user only unless <paramref name="includeSystem"/>.</summary>
+    public long CpuNs(bool includeSystem, Sandbox sandbox)
+    {
+        Task[] threads;
+        lock (sandbox.TreeLock) threads = [.. Threads];
+        long ns = DeadUserNs + (includeSystem ? DeadSysNs : 0);
+        foreach (var t in threads) ns += t.UserNs + (includeSystem ? t.SysNs : 0);
+        return ns;
+    }
+
     public void StopTimers()
     {
         _realTimer?.Dispose();
+        _virtualTimer?.Dispose();
+        _profTimer?.Dispose();
         lock (PosixTimers)
         {
             foreach (var tm in PosixTimers.Values) tm.Dispose();

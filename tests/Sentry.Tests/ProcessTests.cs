@@ -38,6 +38,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("threads", "mutex"),         // 64 threads: mutex, condvar, barrier, producer/consumer
         new("threads", "exec_echo", PrintsDone: false), // a non-main thread execs /bin/echo
         new("threads", "exec_self"),     // ... execs this program again: tid becomes the pid
+        new("signals", "cpu_timers"),    // ITIMER_VIRTUAL / ITIMER_PROF on CPU time
         new("signals", "altstack"),      // SA_ONSTACK, SS_ONSTACK, SS_DISABLE
         new("signals", "overflow"),      // stack overflow caught on the alternate stack
         new("signals", "nested"),        // handler raising signals, sa_mask, SA_NODEFER, SA_RESETHAND

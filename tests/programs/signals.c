@@ -449,10 +449,34 @@ static void mask(char **argv)
     print_trace("handlers run after unblocking USR1 and USR2 together");
 }
 
+/* ITIMER_VIRTUAL and ITIMER_PROF fire on CPU time: spin until each fired five times. */
+static volatile sig_atomic_t vtalrms, profs;
+static void on_vtalrm(int s) { (void)s; vtalrms++; }
+static void on_prof(int s) { (void)s; profs++; }
+
+static void cpu_timers(char **argv)
+{
+    (void)argv;
+    signal(SIGVTALRM, on_vtalrm);
+    signal(SIGPROF, on_prof);
+    struct itimerval every = { { 0, 20000 }, { 0, 20000 } }, off = { { 0, 0 }, { 0, 0 } }, left;
+    setitimer(ITIMER_VIRTUAL, &every, NULL);
+    setitimer(ITIMER_PROF, &every, NULL);
+    getitimer(ITIMER_VIRTUAL, &left);
+    printf("virtual timer armed, interval %ld us\n", (long)left.it_interval.tv_usec);
+    volatile double x = 0;
+    while (vtalrms < 5 || profs < 5) x += 1.0;
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
+    setitimer(ITIMER_PROF, &off, NULL);
+    getitimer(ITIMER_PROF, &left);
+    printf("SIGVTALRM and SIGPROF each fired at least 5 times; disarmed: %d\n", left.it_value.tv_sec == 0 && left.it_value.tv_usec == 0);
+}
+
 int main(int argc, char **argv)
 {
     static const struct mode modes[] = {
         { "altstack", altstack },
+        { "cpu_timers", cpu_timers },
         { "overflow", overflow },
         { "nested", nested },
         { "segv", segv },
