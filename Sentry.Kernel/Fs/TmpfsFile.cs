@@ -109,27 +109,9 @@ public sealed class TmpfsFile : FileDescription, IMappable
         if (!_node.IsDir) return -Errno.ENOTDIR;
         lock (Lock)
         {
-            var names = new List<(string, byte, ulong)> { (".", 4, _node.Ino), ("..", 4, _node.Parent?.Ino ?? _node.Ino) };
-            foreach (var (name, n) in _node.Children!) names.Add((name, (byte)(n.IsDir ? 4 : n.IsSymlink ? 10 : 8), n.Ino));
-            int written = 0;
-            while (_pos < names.Count)
-            {
-                var (name, type, ino) = names[(int)_pos];
-                int len = Encoding.UTF8.GetByteCount(name);
-                int reclen = (19 + len + 1 + 7) & ~7;
-                if (written + reclen > buffer.Length) break;
-                var rec = buffer.Slice(written, reclen);
-                rec.Clear();
-                BinaryPrimitives.WriteUInt64LittleEndian(rec, ino);
-                BinaryPrimitives.WriteInt64LittleEndian(rec[8..], _pos + 1);
-                BinaryPrimitives.WriteUInt16LittleEndian(rec[16..], (ushort)reclen);
-                rec[18] = type;
-                Encoding.UTF8.GetBytes(name, rec[19..]);
-                written += reclen;
-                _pos++;
-            }
-            if (written == 0 && _pos < names.Count) return -Errno.EINVAL;
-            return written;
+            var names = new List<(string, byte, ulong)> { (".", Dirent64.DT_DIR, _node.Ino), ("..", Dirent64.DT_DIR, _node.Parent?.Ino ?? _node.Ino) };
+            foreach (var (name, n) in _node.Children!) names.Add((name, n.IsDir ? Dirent64.DT_DIR : n.IsSymlink ? Dirent64.DT_LNK : Dirent64.DT_REG, n.Ino));
+            return Dirent64.Fill(buffer, names, ref _pos);
         }
     }
 

@@ -9,7 +9,7 @@ public sealed class SyntheticDirectory : FileDescription
 {
     const byte DT_DIR = 4, DT_CHR = 2, DT_LNK = 10;
     readonly VirtualNode _node;
-    int _pos;
+    long _pos;
 
     public SyntheticDirectory(VirtualNode node, int flags, string path)
     {
@@ -25,7 +25,7 @@ public sealed class SyntheticDirectory : FileDescription
     public override long Seek(long offset, int whence)
     {
         if (whence != Linux.SEEK_SET || offset < 0) return -Errno.EINVAL;
-        _pos = (int)Math.Min(offset, int.MaxValue);
+        _pos = Math.Min(offset, int.MaxValue);
         return _pos;
     }
 
@@ -35,24 +35,6 @@ public sealed class SyntheticDirectory : FileDescription
         var names = new List<(string, byte, ulong)> { (".", DT_DIR, _node.Ino), ("..", DT_DIR, _node.Ino) };
         foreach (var c in _node.Children)
             names.Add((c.Name, c.Type switch { VirtualNode.NodeType.Dir => DT_DIR, VirtualNode.NodeType.Symlink => DT_LNK, _ => DT_CHR }, c.Ino));
-        int written = 0;
-        while (_pos < names.Count)
-        {
-            var (name, type, ino) = names[_pos];
-            int nameLen = Encoding.UTF8.GetByteCount(name);
-            int reclen = (19 + nameLen + 1 + 7) & ~7;
-            if (written + reclen > buffer.Length) break;
-            var rec = buffer.Slice(written, reclen);
-            rec.Clear();
-            BinaryPrimitives.WriteUInt64LittleEndian(rec, ino);
-            BinaryPrimitives.WriteInt64LittleEndian(rec[8..], _pos + 1);
-            BinaryPrimitives.WriteUInt16LittleEndian(rec[16..], (ushort)reclen);
-            rec[18] = type;
-            Encoding.UTF8.GetBytes(name, rec[19..]);
-            written += reclen;
-            _pos++;
-        }
-        if (written == 0 && _pos < names.Count) return -Errno.EINVAL;
-        return written;
+        return Dirent64.Fill(buffer, names, ref _pos);
     }
 }
