@@ -62,10 +62,20 @@ public sealed unsafe class MemoryFile : IDisposable
         }
     }
 
-    /// <summary>Returns one page to the allocator; its contents are discarded (zero when reused).</summary>
+    /// <summary>Free pages kept committed for reuse; beyond this the host gets them back (hole punch).</summary>
+    const int KeepFreePages = 16384; // 64 MiB
+
+    /// <summary>
+    /// Returns one page to the allocator; its contents are discarded (zero when reused). Up to
+    /// <see cref="KeepFreePages"/> pages are zeroed and kept for reuse (a fork or exit frees
+    /// thousands, one hole-punch syscall each would dominate); past that they go back to the host.
+    /// </summary>
     public void Free(long offset)
     {
-        fallocate(Fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, PageSize);
+        bool keep;
+        lock (_lock) keep = _free.Count < KeepFreePages;
+        if (keep) Span(offset, PageSize).Clear();
+        else fallocate(Fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, PageSize);
         lock (_lock) _free.Push(offset);
     }
 

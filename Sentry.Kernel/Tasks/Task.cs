@@ -126,7 +126,7 @@ public sealed class Task
     public void Kick()
     {
         lock (_blockLock) { _kicks++; Monitor.PulseAll(_blockLock); }
-        Context.Interrupt();
+        Context?.Interrupt(); // null until the task's thread has started: the signal waits as pending
         Sandbox.Futexes.Kick();
         WakeHost();
     }

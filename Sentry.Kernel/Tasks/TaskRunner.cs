@@ -25,6 +25,7 @@ public static class TaskRunner
     {
         Task.Current = task;
         task.HostTid = (int)Platform.HostSyscall.Call(186 /* gettid */);
+        UnpinThread();
         var sandbox = task.Sandbox;
         try
         {
@@ -42,6 +43,17 @@ public static class TaskRunner
         {
             sandbox.TaskExited(task);
         }
+    }
+
+    /// <summary>
+    /// A new host thread inherits its creator's CPU pinning (the platform pins a tracer beside its
+    /// stub); let the scheduler place it first, so a parent and its new child do not queue on one CPU.
+    /// </summary>
+    static unsafe void UnpinThread()
+    {
+        ulong* all = stackalloc ulong[16];
+        for (int i = 0; i < 16; i++) all[i] = ulong.MaxValue;
+        Platform.HostSyscall.Call(203 /* sched_setaffinity */, 0, 16 * 8, (long)all);
     }
 
     static void Loop(Task task)
