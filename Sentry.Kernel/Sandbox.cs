@@ -49,13 +49,12 @@ public sealed class Sandbox
     /// <summary>Runs the program to completion; see <see cref="Run(IPlatform, SandboxOptions)"/>.</summary>
     public int Run()
     {
-        var sandbox = this;
         int status = 0;
         ExceptionDispatchInfo? failure = null;
         // ptrace binds a tracee to the thread that traces it: each task gets its own host thread.
         var thread = new Thread(() =>
         {
-            try { status = sandbox.RunInit(); }
+            try { status = RunInit(); }
             catch (Exception e) { failure = ExceptionDispatchInfo.Capture(e); }
         }, 16 << 20) { Name = "sentry-task-1", IsBackground = true };
         thread.Start();
@@ -116,7 +115,7 @@ public sealed class Sandbox
     public List<ThreadGroup> LiveGroupsUnlocked() => _groups.Values.Where(g => !g.Zombie).ToList();
 
     /// <summary>All live processes (a snapshot).</summary>
-    public List<ThreadGroup> LiveGroups() { lock (TreeLock) return _groups.Values.Where(g => !g.Zombie).ToList(); }
+    public List<ThreadGroup> LiveGroups() { lock (TreeLock) return LiveGroupsUnlocked(); }
 
     /// <summary>Registers a new task (and its group when it is the first thread). Call under <see cref="TreeLock"/>.</summary>
     public void AddTask(Task t)
@@ -258,22 +257,24 @@ public sealed class Sandbox
     void ProcessEnded(ThreadGroup group)
     {
         group.StopTimers();
-        List<ThreadGroup> orphansToKill = new();
         ThreadGroup? parent;
         bool notifyInit = false;
         lock (TreeLock)
         {
             group.Zombie = true;
             parent = group.Parent;
-            // Orphans are adopted by init, which reaps them.
-            foreach (var child in group.Children)
+            // Orphans are adopted by init, which reaps them. (When init itself ends, everything
+            // left is killed below instead.)
+            if (group != _init)
             {
-                if (group == _init) { orphansToKill.Add(child); continue; }
-                child.Parent = _init;
-                _init!.Children.Add(child);
-                if (child.Zombie) notifyInit = true;
+                foreach (var child in group.Children)
+                {
+                    child.Parent = _init;
+                    _init!.Children.Add(child);
+                    if (child.Zombie) notifyInit = true;
+                }
+                group.Children.Clear();
             }
-            if (group != _init) group.Children.Clear();
             if (parent != null && AutoReaps(parent))
             {
                 parent.Children.Remove(group);
@@ -291,14 +292,7 @@ public sealed class Sandbox
         if (parent == null) return;
         if (group.ExitSignal != 0 && parent.Threads.Count > 0)
         {
-            int st = group.WaitStatus;
-            var info = new SigInfo
-            {
-                si_signo = group.ExitSignal, si_pid = group.Tgid, si_uid = 0,
-                si_code = (st & 0x7f) == 0 ? SigInfo.CLD_EXITED : (st & 0x80) != 0 ? SigInfo.CLD_DUMPED : SigInfo.CLD_KILLED,
-                si_status = (st & 0x7f) == 0 ? (st >> 8) & 0xff : st & 0x7f,
-            };
-            PostToProcess(parent, info);
+            PostToProcess(parent, SigInfo.ChildEnded(group.ExitSignal, group.Tgid, group.WaitStatus));
         }
         parent.ChildEvents.NotifyAll();
     }

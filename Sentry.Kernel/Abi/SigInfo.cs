@@ -27,5 +27,17 @@ public struct SigInfo
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
     public static SigInfo FromKill(int sig, int code, int pid, uint uid) => new() { si_signo = sig, si_code = code, si_pid = pid, si_uid = uid };
+    /// <summary>What a parent learns of a child that ended with wait status <paramref name="waitStatus"/> (SIGCHLD, waitid).</summary>
+    public static SigInfo ChildEnded(int signo, int pid, int waitStatus)
+    {
+        bool exited = (waitStatus & 0x7f) == 0;
+        return new SigInfo
+        {
+            si_signo = signo, si_pid = pid, si_uid = 0,
+            si_code = exited ? CLD_EXITED : (waitStatus & 0x80) != 0 ? CLD_DUMPED : CLD_KILLED,
+            si_status = exited ? (waitStatus >> 8) & 0xff : waitStatus & 0x7f,
+        };
+    }
+
     public static SigInfo Fault(int sig, int code, ulong addr) => new() { si_signo = sig, si_code = code, si_addr = addr };
 }

@@ -58,18 +58,18 @@ public static unsafe partial class Sys
             if (deadline is { } d && System.Diagnostics.Stopwatch.GetTimestamp() >= d) return 0;
             if (t.SignalPending) return -SignalDelivery.ERESTARTNOHAND;
 
-            var hostFds = new List<int>();
+            bool anyHost = false;
             var queues = new List<WaitQueue>();
             foreach (var f in files)
             {
                 if (f == null) continue;
-                if (f.HostPollFd >= 0) hostFds.Add(f.HostPollFd);
+                anyHost |= f.HostPollFd >= 0;
                 if (f.PollQueue is { } q) queues.Add(q);
             }
             foreach (var q in queues) q.Add(t);
             try
             {
-                if (hostFds.Count > 0) WaitHost(t, entries, files, deadline);
+                if (anyHost) WaitHost(t, entries, files, deadline);
                 else
                     t.Block(deadline, () => AnyReady(entries, files));
             }

@@ -122,17 +122,12 @@ public static partial class Sys
         if (child == null) return ClearSiginfo(t, a.A2);
         if (a.A2 != 0)
         {
-            int st = child.WaitStatus;
-            var info = new SigInfo { si_signo = SIGCHLD, si_pid = child.Tgid, si_uid = 0 };
-            switch (kind)
+            var info = kind switch
             {
-                case ChildEvent.Stopped: info.si_code = SigInfo.CLD_STOPPED; info.si_status = child.StopSignal; break;
-                case ChildEvent.Continued: info.si_code = SigInfo.CLD_CONTINUED; info.si_status = SIGCONT; break;
-                default:
-                    info.si_code = (st & 0x7f) == 0 ? SigInfo.CLD_EXITED : (st & 0x80) != 0 ? SigInfo.CLD_DUMPED : SigInfo.CLD_KILLED;
-                    info.si_status = (st & 0x7f) == 0 ? (st >> 8) & 0xff : st & 0x7f;
-                    break;
-            }
+                ChildEvent.Stopped => new SigInfo { si_signo = SIGCHLD, si_pid = child.Tgid, si_code = SigInfo.CLD_STOPPED, si_status = child.StopSignal },
+                ChildEvent.Continued => new SigInfo { si_signo = SIGCHLD, si_pid = child.Tgid, si_code = SigInfo.CLD_CONTINUED, si_status = SIGCONT },
+                _ => SigInfo.ChildEnded(SIGCHLD, child.Tgid, child.WaitStatus),
+            };
             if (Put(t, a.A2, info) < 0) return -Errno.EFAULT;
         }
         return 0;

@@ -81,7 +81,6 @@ public sealed class Task
     public ulong? SavedMask { get; set; }
 
     readonly object _blockLock = new();
-    int _kicks;
 
     /// <summary>True when a pending signal is not blocked.</summary>
     public bool SignalPending => Signals.HasDeliverable(Signals.Mask);
@@ -125,7 +124,7 @@ public sealed class Task
     /// <summary>Wakes the task wherever it is: running in the application, or blocked in a syscall.</summary>
     public void Kick()
     {
-        lock (_blockLock) { _kicks++; Monitor.PulseAll(_blockLock); }
+        lock (_blockLock) Monitor.PulseAll(_blockLock);
         Context?.Interrupt(); // null until the task's thread has started: the signal waits as pending
         Sandbox.Futexes.Kick();
         WakeHost();
