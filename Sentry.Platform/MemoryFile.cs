@@ -20,6 +20,9 @@ public sealed unsafe class MemoryFile : IDisposable
 
     readonly object _lock = new();
     readonly Stack<long> _free = new();
+    /// <summary>Frames with more than one owner (copy-on-write after fork), by offset: the number of
+    /// owners beyond the first. A frame absent here has exactly one owner; most frames never appear.</summary>
+    readonly Dictionary<long, int> _extraRefs = new();
     long _next = 0;
     byte* _base;
 
@@ -65,15 +68,40 @@ public sealed unsafe class MemoryFile : IDisposable
     /// <summary>Free pages kept committed for reuse; beyond this the host gets them back (hole punch).</summary>
     const int KeepFreePages = 16384; // 64 MiB
 
+    /// <summary>Adds an owner to the page at <paramref name="offset"/> (a forked address space sharing it copy-on-write).</summary>
+    public void IncRef(long offset)
+    {
+        lock (_lock)
+        {
+            _extraRefs.TryGetValue(offset, out int n);
+            _extraRefs[offset] = n + 1;
+        }
+    }
+
+    /// <summary>Whether the page at <paramref name="offset"/> has more than one owner, so a writer must copy it first.</summary>
+    public bool IsShared(long offset)
+    {
+        lock (_lock) return _extraRefs.ContainsKey(offset);
+    }
+
     /// <summary>
-    /// Returns one page to the allocator; its contents are discarded (zero when reused). Up to
+    /// Drops one owner of a page; when it was the last, the page goes back to the allocator and its
+    /// contents are discarded (zero when reused). Up to
     /// <see cref="KeepFreePages"/> pages are zeroed and kept for reuse (a fork or exit frees
     /// thousands, one hole-punch syscall each would dominate); past that they go back to the host.
     /// </summary>
     public void Free(long offset)
     {
         bool keep;
-        lock (_lock) keep = _free.Count < KeepFreePages;
+        lock (_lock)
+        {
+            if (_extraRefs.TryGetValue(offset, out int n))
+            {
+                if (n == 1) _extraRefs.Remove(offset); else _extraRefs[offset] = n - 1;
+                return;
+            }
+            keep = _free.Count < KeepFreePages;
+        }
         if (keep) Span(offset, PageSize).Clear();
         else fallocate(Fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, PageSize);
         lock (_lock) _free.Push(offset);

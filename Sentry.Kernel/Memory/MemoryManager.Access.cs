@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sentry.Kernel.Abi;
 using Sentry.Platform;
 using static Sentry.Kernel.Abi.Linux;
@@ -24,9 +25,17 @@ public sealed partial class MemoryManager
             if ((access & AccessType.Write) != 0 && (v.Prot & PROT_WRITE) == 0) return SIGSEGV;
             if ((access & AccessType.Execute) != 0 && (v.Prot & PROT_EXEC) == 0) return SIGSEGV;
             ulong page = PageDown(addr);
-            // Already mapped with the VMA's rights: another thread mapped it while this fault was in
-            // flight (or an mprotect raced it). The caller retries; repeated faults mean a real violation.
-            if (_pages.TryGetValue(page, out var pte) && pte.Mapped) return Spurious;
+            // A write (or, on ptrace, an access of unknown kind) to a writable area is what ends
+            // copy-on-write sharing of the faulting page.
+            bool mayWrite = (v.Prot & PROT_WRITE) != 0 && (access & (AccessType.Write | AccessType.Unknown)) != 0;
+            if (_pages.TryGetValue(page, out var pte) && pte.Mapped)
+            {
+                if (pte.Cow && mayWrite)
+                    return BreakCow(page) < 0 ? SIGBUS : MapOne(v, page);
+                // Already mapped with the VMA's rights: another thread mapped it while this fault was in
+                // flight (or an mprotect raced it). The caller retries; repeated faults mean a real violation.
+                return Spurious;
+            }
             ulong limit = FileLimit(v);
             if (page >= limit) return SIGBUS;
 
@@ -34,10 +43,45 @@ public sealed partial class MemoryManager
             ulong ws = Math.Max(v.Start, page & ~(block - 1));
             ulong we = Math.Min(Math.Min(v.End, limit), ws + block);
             if (Populate(v, ws, we) < 0) return SIGBUS;
+            // The faulting page is copied now rather than mapped read-only and faulted on again: a
+            // copy is far cheaper than a second trip through the platform. Its neighbours stay shared.
+            if (mayWrite && _pages[page].Cow && BreakCow(page) < 0) return SIGBUS;
             MapPopulated(v, ws, we);
             return 0;
         }
     }
+
+    /// <summary>
+    /// Ends copy-on-write sharing of the populated page at <paramref name="va"/>: copies the frame
+    /// when a relative still holds it, else takes it over. A platform mapping of the page is left
+    /// pointing at the old frame and marked unmapped; the caller maps it again. Returns 0 or -ENOMEM.
+    /// </summary>
+    int BreakCow(ulong va)
+    {
+        ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
+        if (_mem.IsShared(pte.Frame))
+        {
+            long f = _mem.Allocate(1);
+            if (f < 0) return -Errno.ENOMEM;
+            _mem.Span(pte.Frame, PAGE_SIZE).CopyTo(_mem.Span(f, PAGE_SIZE));
+            _mem.Free(pte.Frame);
+            pte.Frame = f;
+        }
+        pte.Cow = false;
+        pte.Mapped = false;
+        return 0;
+    }
+
+    /// <summary>Maps the one populated page at <paramref name="va"/> with its VMA's rights (replacing an older mapping). Returns 0.</summary>
+    int MapOne(Vma v, ulong va)
+    {
+        ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
+        if (AddressSpace.MapFile(va, Page, pte.Frame, PteProtection(v, pte)) == 0) pte.Mapped = true;
+        return 0;
+    }
+
+    /// <summary>Rights a page is mapped with: its VMA's, without write while it is copy-on-write.</summary>
+    static Protection PteProtection(Vma v, in Pte pte) => (Protection)((pte.Cow ? v.Prot & ~PROT_WRITE : v.Prot) & 7);
 
     /// <summary>End of the pages of <paramref name="v"/> that have file data behind them (VMA end for anonymous memory).</summary>
     static ulong FileLimit(Vma v)
@@ -89,23 +133,22 @@ public sealed partial class MemoryManager
     /// <summary>Maps the populated, not yet mapped pages of [start, end) into the platform, coalescing contiguous frames.</summary>
     void MapPopulated(Vma v, ulong start, ulong end)
     {
-        var prot = (Protection)(v.Prot & 7);
         ulong va = start;
         while (va < end)
         {
             if (!_pages.TryGetValue(va, out var first) || first.Mapped) { va += Page; continue; }
             ulong runEnd = va + Page;
             long nextFrame = first.Frame + PAGE_SIZE;
-            while (runEnd < end && _pages.TryGetValue(runEnd, out var p) && !p.Mapped && p.Frame == nextFrame)
+            while (runEnd < end && _pages.TryGetValue(runEnd, out var p) && !p.Mapped && p.Frame == nextFrame && p.Cow == first.Cow)
             {
                 runEnd += Page;
                 nextFrame += PAGE_SIZE;
             }
-            long r = AddressSpace.MapFile(va, runEnd - va, first.Frame, prot);
+            long r = AddressSpace.MapFile(va, runEnd - va, first.Frame, PteProtection(v, first));
             if (r == 0)
                 for (ulong a = va; a < runEnd; a += Page)
                 {
-                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pages, a).Mapped = true;
+                    CollectionsMarshal.GetValueRefOrNullRef(_pages, a).Mapped = true;
                 }
             va = runEnd;
         }
@@ -118,21 +161,25 @@ public sealed partial class MemoryManager
     long FrameFor(ulong va, bool write, bool force)
     {
         ulong page = PageDown(va);
-        if (_pages.TryGetValue(page, out var pte))
-        {
-            if (!force)
-            {
-                var v0 = Find(va);
-                if (v0 == null || v0.Prot == 0 || (write && (v0.Prot & PROT_WRITE) == 0)) return -Errno.EFAULT;
-            }
-            return pte.Frame;
-        }
         var v = Find(va);
-        if (v == null) return -Errno.EFAULT;
-        if (!force && (v.Prot == 0 || (write && (v.Prot & PROT_WRITE) == 0))) return -Errno.EFAULT;
-        if (page >= FileLimit(v)) return -Errno.EFAULT;
-        if (Populate(v, page, page + Page) < 0) return -Errno.EFAULT;
-        return _pages[page].Frame;
+        if (!_pages.TryGetValue(page, out var pte))
+        {
+            if (v == null) return -Errno.EFAULT;
+            if (!force && (v.Prot == 0 || (write && (v.Prot & PROT_WRITE) == 0))) return -Errno.EFAULT;
+            if (page >= FileLimit(v)) return -Errno.EFAULT;
+            if (Populate(v, page, page + Page) < 0) return -Errno.EFAULT;
+            pte = _pages[page];
+        }
+        else if (!force && (v == null || v.Prot == 0 || (write && (v.Prot & PROT_WRITE) == 0))) return -Errno.EFAULT;
+        if (write && pte.Cow)
+        {
+            // Sentry writes into the application's own copy, never into one a relative still shares.
+            bool wasMapped = pte.Mapped;
+            if (BreakCow(page) < 0) return -Errno.EFAULT;
+            if (wasMapped && v != null && _addressSpace != null) MapOne(v, page);
+            pte = _pages[page];
+        }
+        return pte.Frame;
     }
 
     bool RangeOk(ulong addr, ulong len) => addr + len >= addr && addr + len <= MaxAddress;

@@ -16,9 +16,13 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>Pages populated around a faulting address (one host mapping call for all).</summary>
     const int FaultAroundPages = 16;
 
-    /// <summary>A populated page: where it lives in the MemoryFile, whether the platform maps it yet,
-    /// and whether the frame belongs to a <see cref="SharedMemory"/> rather than to this address space.</summary>
-    struct Pte { public long Frame; public bool Mapped; public bool Shared; }
+    /// <summary>
+    /// A populated page: where it lives in the MemoryFile, whether the platform maps it yet, whether
+    /// the frame belongs to a <see cref="SharedMemory"/> rather than to this address space, and
+    /// whether it may still be shared with a forked relative (copy-on-write: mapped without write
+    /// until a write copies it, or takes it over when the relative has let go).
+    /// </summary>
+    struct Pte { public long Frame; public bool Mapped; public bool Shared; public bool Cow; }
 
     /// <summary>Threads sharing the address space (CLONE_VM) call in concurrently: one lock serialises them.</summary>
     readonly object _lock = new();
@@ -47,7 +51,7 @@ public sealed partial class MemoryManager : IDisposable
             foreach (var kv in _pages)
                 if (kv.Value.Mapped) { aspace.Unmap(MinAddress, MaxAddress - MinAddress); break; }
             foreach (var va in _pages.Keys.ToArray())
-                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_pages, va).Mapped = false;
+                CollectionsMarshal.GetValueRefOrNullRef(_pages, va).Mapped = false;
             _addressSpace = null;
             return aspace;
         }
@@ -86,27 +90,31 @@ public sealed partial class MemoryManager : IDisposable
     public int Users => Volatile.Read(ref _users);
 
     /// <summary>
-    /// fork: a copy of this address space. Private pages are copied now (so later writes on either
-    /// side stay private); shared anonymous pages stay shared. The copy has no platform address
-    /// space yet: the child attaches one from its own thread.
+    /// fork: a copy of this address space. Private pages are shared copy-on-write: both sides keep
+    /// the frame, lose write access to it, and copy it on their first write. Shared anonymous pages
+    /// stay shared. The copy has no platform address space yet: the child attaches one from its own
+    /// thread.
     /// </summary>
     public MemoryManager Fork()
     {
         lock (_lock)
         {
+            // Mark and write-protect first, so no sibling thread of ours can write a frame once the child shares it.
+            foreach (var va in _pages.Keys)
+            {
+                ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
+                if (!pte.Shared) pte.Cow = true;
+            }
+            foreach (var v in _vmas)
+                if (!v.Shared && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
             var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk };
             foreach (var v in _vmas) child._vmas.Add(v.Clone());
-            foreach (var (va, pte) in _pages)
+            child._pages.EnsureCapacity(_pages.Count);
+            foreach (var va in _pages.Keys)
             {
-                if (pte.Shared)
-                {
-                    child._pages[va] = new Pte { Frame = pte.Frame, Shared = true };
-                    continue;
-                }
-                long f = _mem.Allocate(1);
-                if (f < 0) { child.Dispose(); return null!; }
-                _mem.Span(pte.Frame, PAGE_SIZE).CopyTo(_mem.Span(f, PAGE_SIZE));
-                child._pages[va] = new Pte { Frame = f };
+                ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
+                if (!pte.Shared) _mem.IncRef(pte.Frame);
+                child._pages[va] = new Pte { Frame = pte.Frame, Shared = pte.Shared, Cow = pte.Cow };
             }
             return child;
         }
@@ -238,19 +246,7 @@ public sealed partial class MemoryManager : IDisposable
     void DropPages(ulong start, ulong end)
     {
         bool anyMapped = false;
-        ulong count = (end - start) / Page;
-        if (count > (ulong)_pages.Count * 4)
-        {
-            List<ulong>? victims = null;
-            foreach (var kv in _pages)
-                if (kv.Key >= start && kv.Key < end) (victims ??= new()).Add(kv.Key);
-            if (victims != null)
-                foreach (var va in victims) anyMapped |= FreePage(va);
-        }
-        else
-        {
-            for (ulong va = start; va < end; va += Page) anyMapped |= FreePage(va);
-        }
+        foreach (var va in PopulatedIn(start, end).ToArray()) anyMapped |= FreePage(va);
         if (anyMapped) _addressSpace?.Unmap(start, end - start);
     }
 
@@ -270,12 +266,55 @@ public sealed partial class MemoryManager : IDisposable
             if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
             SplitAt(addr);
             SplitAt(end);
-            for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
-                _vmas[i].Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
             // Pages already mapped in the platform take the new rights now; the rest get them at fault time.
-            _addressSpace?.Protect(addr, end - addr, (Protection)(prot & 7));
+            for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
+            {
+                _vmas[i].Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+                ReprotectMapped(_vmas[i], _vmas[i].Start, _vmas[i].End);
+            }
             return 0;
         }
+    }
+
+    /// <summary>
+    /// Gives the platform's mapped pages of <paramref name="v"/> in [start, end) the VMA's current
+    /// rights (copy-on-write pages without write). Only mapped runs are changed: a host mprotect
+    /// stops at the first hole, and most of a VMA is usually not mapped yet.
+    /// </summary>
+    void ReprotectMapped(Vma v, ulong start, ulong end)
+    {
+        if (_addressSpace == null) return;
+        ulong runStart = 0, runEnd = 0;
+        Protection runProt = 0;
+        foreach (var va in PopulatedIn(start, end))
+        {
+            var pte = _pages[va];
+            if (!pte.Mapped) continue;
+            var prot = PteProtection(v, pte);
+            if (runEnd == va && prot == runProt) { runEnd += Page; continue; }
+            if (runEnd > runStart) _addressSpace.Protect(runStart, runEnd - runStart, runProt);
+            runStart = va; runEnd = va + Page; runProt = prot;
+        }
+        if (runEnd > runStart) _addressSpace.Protect(runStart, runEnd - runStart, runProt);
+    }
+
+    /// <summary>The populated pages of [start, end), walking whichever is smaller: the range or the page table.</summary>
+    IEnumerable<ulong> PopulatedIn(ulong start, ulong end)
+    {
+        if ((end - start) / Page > (ulong)_pages.Count * 4)
+        {
+            List<ulong>? found = null;
+            foreach (var va in _pages.Keys)
+                if (va >= start && va < end) (found ??= new()).Add(va);
+            return found ?? (IEnumerable<ulong>)Array.Empty<ulong>();
+        }
+        return RangePages(start, end);
+    }
+
+    IEnumerable<ulong> RangePages(ulong start, ulong end)
+    {
+        for (ulong va = start; va < end; va += Page)
+            if (_pages.ContainsKey(va)) yield return va;
     }
 
     bool FullyMapped(ulong start, ulong end)

@@ -6,7 +6,7 @@ namespace Sentry.Tests;
 /// Multi-process and multi-thread behaviour: fork/vfork/clone/exec, wait*, zombies and
 /// orphans, pipes with poll/select, signals (handlers, alternate stacks, nesting, faults,
 /// SA_RESTART, queuing), and hostile arguments to those calls. Each scenario is one MODE of a
-/// program in tests/programs (fork.c, threads.c, signals.c, pipes.c, badsignals.c), run in
+/// program in tests/programs (fork.c, cow.c, threads.c, signals.c, pipes.c, badsignals.c), run in
 /// every build flavour and compared with the same binary run natively.
 /// </summary>
 [TestFixtureSource(typeof(Platforms), nameof(Platforms.All))]
@@ -35,6 +35,11 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("fork", "kill"),             // signals both ways between parent and child, kill(-pgid)
         new("fork", "sigchld"),          // one SIGCHLD per child; SIGCHLD ignored auto-reaps
         new("fork", "job_control"),      // SIGSTOP/SIGTSTP stop, WUNTRACED/WSTOPPED, SIGCONT, WCONTINUED
+        new("cow", "private"),           // fork shares pages copy-on-write: child, parent, grandchild writes stay private
+        new("cow", "parent_first"),      // parent writes first, child still sees fork-time contents
+        new("cow", "kernel_writes"),     // read() into a shared page copies it for the reader only
+        new("cow", "protect"),           // mprotect of a partly touched range, around a fork
+        new("cow", "private_file"),      // MAP_PRIVATE file pages stay private across fork
         new("threads", "mutex"),         // 64 threads: mutex, condvar, barrier, producer/consumer
         new("threads", "exec_echo", PrintsDone: false), // a non-main thread execs /bin/echo
         new("threads", "exec_self"),     // ... execs this program again: tid becomes the pid
