@@ -8,7 +8,8 @@ namespace Sentry.Benchmarks;
 
 /// <summary>
 /// Process and thread costs, native beside the sandbox in one run:
-/// fork + execve + wait of a static program (<see cref="ForkExecN"/> times per run), and a futex
+/// fork + execve + wait of a static program (<see cref="ForkExecN"/> times per run, from a small
+/// parent and from one with <see cref="BigParentMiB"/> MiB of written heap), and a futex
 /// ping-pong between two threads (<see cref="PingPongN"/> round trips per run). Each program runs
 /// once per invocation, natively or in a fresh sandbox; results are per operation, with the
 /// program's own start-up spread over its iterations.
@@ -18,6 +19,8 @@ namespace Sentry.Benchmarks;
 public class ProcessBenchmarks
 {
     public const int ForkExecN = 200, PingPongN = 20_000;
+    /// <summary>Heap the parent fills before forking in the "big parent" case: what copy-on-write saves.</summary>
+    public const string BigParentMiB = "64";
 
     string _forkExec = "", _true = "", _pingPong = "";
     SafeFileHandle? _devNull;
@@ -41,6 +44,14 @@ public class ProcessBenchmarks
     [Benchmark(OperationsPerInvoke = ForkExecN)]
     [BenchmarkCategory("fork+exec+wait")]
     public int SandboxForkExecWaitPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString()], TextWriter.Null), "fork_exec_wait");
+
+    [Benchmark(OperationsPerInvoke = ForkExecN)]
+    [BenchmarkCategory("fork+exec+wait, 64 MiB parent")]
+    public int NativeForkExecWaitBigParent() => Check(HostCommand.Run(_forkExec, _true, ForkExecN.ToString(), BigParentMiB), "fork_exec_wait");
+
+    [Benchmark(OperationsPerInvoke = ForkExecN)]
+    [BenchmarkCategory("fork+exec+wait, 64 MiB parent")]
+    public int SandboxForkExecWaitBigParentPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString(), BigParentMiB], TextWriter.Null), "fork_exec_wait");
 
     [Benchmark(OperationsPerInvoke = PingPongN)]
     [BenchmarkCategory("futex ping-pong")]
