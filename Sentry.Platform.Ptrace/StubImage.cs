@@ -4,14 +4,16 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Sentry.Platform.Ptrace;
 
 /// <summary>
-/// The stub process's whole program: a tiny static ELF assembled at start-up with Iced, so no
-/// file ships with Sentry and the .NET runtime is never forked. Once started it unmaps everything
+/// The stub process's whole program: a tiny static ELF, written below with Iced's assembler. The
+/// bytes Sentry uses are the assembled result kept in StubImage.Prebuilt.cs (assembling at
+/// start-up cost ~4 ms of every sandbox's start, Iced's tables being initialised); a test checks
+/// that they still equal what <see cref="Assemble"/> produces, and prints the new file when not. Once started it unmaps everything
 /// but itself (the host's stack, vDSO and vvar would otherwise sit in the application's address
 /// range), closes inherited descriptors except the memory file, asks to be traced and stops.
 /// After that the tracer drives it: application code runs under PTRACE_SYSEMU, and Sentry runs
 /// host calls in it (mmap of the memory file) by pointing rip at <see cref="SyscallSite"/>.
 /// </summary>
-internal static class StubImage
+internal static partial class StubImage
 {
     /// <summary>Where the stub lives in every application address space; above the user range.</summary>
     public const ulong Base = 0x7fff_fff0_0000;
@@ -24,16 +26,19 @@ internal static class StubImage
     const ulong CodeOffset = 0x100;
 
     /// <summary>Address of "syscall; int3": injected host calls run here and trap back.</summary>
-    public static ulong SyscallSite { get; private set; }
+    public const ulong SyscallSite = Base + CodeOffset + PrebuiltSyscallSite;
     /// <summary>Address of the clone site: "syscall" whose child parks in pause() and whose parent traps.</summary>
-    public static ulong CloneSite { get; private set; }
+    public const ulong CloneSite = Base + CodeOffset + PrebuiltCloneSite;
     /// <summary>Address of "loop: syscall; jmp loop", used by the raw SYSEMU floor benchmark.</summary>
-    public static ulong SyscallLoop { get; private set; }
+    public const ulong SyscallLoop = Base + CodeOffset + PrebuiltSyscallLoop;
 
-    static readonly Lazy<byte[]> s_image = new(Build);
-    public static byte[] Image => s_image.Value;
+    /// <summary>The stub's ELF file.</summary>
+    public static ReadOnlySpan<byte> Image => Prebuilt;
 
-    static byte[] Build()
+    /// <summary>What <see cref="Assemble"/> gives: the ELF and its sites as offsets from the code start.</summary>
+    internal readonly record struct Assembled(byte[] Elf, ulong SyscallSite, ulong CloneSite, ulong SyscallLoop);
+
+    internal static Assembled Assemble()
     {
         var a = new Assembler(64);
         var site = a.CreateLabel();
@@ -75,9 +80,7 @@ internal static class StubImage
 
         var writer = new CodeWriterImpl();
         var result = a.Assemble(writer, Base + CodeOffset, BlockEncoderOptions.ReturnNewInstructionOffsets);
-        SyscallSite = result.GetLabelRIP(site);
-        SyscallLoop = result.GetLabelRIP(loop);
-        CloneSite = result.GetLabelRIP(cloneSite);
+        ulong code0 = Base + CodeOffset;
         byte[] code = writer.ToArray();
 
         byte[] elf = new byte[(int)CodeOffset + code.Length];
@@ -91,7 +94,7 @@ internal static class StubImage
         w.Write(1u); w.Write(5u); w.Write(0UL); w.Write(Base); w.Write(Base);
         w.Write((ulong)elf.Length); w.Write((ulong)elf.Length); w.Write(0x1000UL);
         code.CopyTo(elf, (int)CodeOffset);
-        return elf;
+        return new Assembled(elf, result.GetLabelRIP(site) - code0, result.GetLabelRIP(cloneSite) - code0, result.GetLabelRIP(loop) - code0);
     }
 
     sealed class CodeWriterImpl : CodeWriter

@@ -70,7 +70,7 @@ internal sealed unsafe partial class StubProcess : IDisposable
             int fd;
             fixed (byte* n = name) fd = memfd_create(n, MFD_CLOEXEC);
             if (fd < 0) throw new InvalidOperationException($"memfd_create(stub) failed: errno {errno}");
-            byte[] image = StubImage.Image;
+            ReadOnlySpan<byte> image = StubImage.Image;
             fixed (byte* p = image) write(fd, p, image.Length);
             return s_imageFd = fd;
         }

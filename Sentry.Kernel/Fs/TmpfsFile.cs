@@ -117,10 +117,10 @@ public sealed class TmpfsFile : FileDescription, IMappable
 
     public override IMappable? Mappable => _node.IsFile ? this : null;
 
-    long IMappable.ReadPage(long offset, Span<byte> page)
+    long IMappable.ReadPages(long offset, Span<byte> pages)
     {
-        page.Clear();
-        return PRead(page, offset);
+        pages.Clear();
+        return PRead(pages, offset);
     }
 
     long IMappable.Size { get { lock (Lock) return _node.Size; } }

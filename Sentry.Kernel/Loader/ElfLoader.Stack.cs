@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using Sentry.Platform;
 using System.Text;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Tasks;
@@ -38,7 +38,7 @@ public static partial class ElfLoader
         for (int i = argv.Count - 1; i >= 0; i--) argAddrs[i] = PushString(argv[i]);
         ulong platform = PushString("x86_64");
         Span<byte> rnd = stackalloc byte[16];
-        RandomNumberGenerator.Fill(rnd);
+        HostRandom.Fill(rnd);
         ulong random = Push(rnd);
 
         var aux = new List<(ulong, ulong)>

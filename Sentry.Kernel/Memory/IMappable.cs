@@ -4,10 +4,11 @@ namespace Sentry.Kernel.Memory;
 public interface IMappable
 {
     /// <summary>
-    /// Fills <paramref name="page"/> with the bytes at <paramref name="offset"/>, zero beyond the end
-    /// of the file. Returns the number of file bytes copied (0 when the page lies past the end) or -errno.
+    /// Fills <paramref name="pages"/> (whole pages) with the bytes at <paramref name="offset"/>, zero
+    /// beyond the end of the file. Returns the number of file bytes copied (0 when the range lies
+    /// past the end) or -errno.
     /// </summary>
-    long ReadPage(long offset, Span<byte> page);
+    long ReadPages(long offset, Span<byte> pages);
 
     /// <summary>Current size of the file in bytes: pages wholly past it raise SIGBUS when touched.</summary>
     long Size { get; }

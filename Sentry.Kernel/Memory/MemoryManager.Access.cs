@@ -114,18 +114,33 @@ public sealed partial class MemoryManager
             int n = (int)((runEnd - va) / Page);
             long frame = _mem.Allocate(n);
             if (frame < 0) return -Errno.ENOMEM;
-            for (int k = 0; k < n; k++)
+            if (v.File != null)
             {
-                ulong pva = va + (ulong)k * Page;
-                long f = frame + (long)k * PAGE_SIZE;
-                if (v.File != null)
-                {
-                    long r = v.File.ReadPage(v.FileOffset + (long)(pva - v.Start), _mem.Span(f, PAGE_SIZE));
-                    if (r < 0) { for (int j = k; j < n; j++) _mem.Free(frame + (long)j * PAGE_SIZE); return r; }
-                }
-                _pages[pva] = new Pte { Frame = f, Mapped = false };
+                long r = ReadFilePages(v, va, frame, n);
+                if (r < 0) { for (int j = 0; j < n; j++) _mem.Free(frame + (long)j * PAGE_SIZE); return r; }
             }
+            for (int k = 0; k < n; k++)
+                _pages[va + (ulong)k * Page] = new Pte { Frame = frame + (long)k * PAGE_SIZE };
             va = runEnd;
+        }
+        return 0;
+    }
+
+    /// <summary>File bytes are staged here on their way to the MemoryFile (one fault-around block).</summary>
+    [ThreadStatic] static byte[]? t_fileBounce;
+
+    /// <summary>Copies the file contents behind <paramref name="n"/> pages of <paramref name="v"/> from <paramref name="va"/> into the frames from <paramref name="frame"/>. Returns 0 or -errno.</summary>
+    long ReadFilePages(Vma v, ulong va, long frame, int n)
+    {
+        var bounce = t_fileBounce ??= new byte[FaultAroundPages * PAGE_SIZE];
+        for (int done = 0; done < n;)
+        {
+            int chunk = Math.Min(n - done, FaultAroundPages);
+            var span = bounce.AsSpan(0, chunk * PAGE_SIZE);
+            long r = v.File!.ReadPages(v.FileOffset + (long)(va - v.Start) + (long)done * PAGE_SIZE, span);
+            if (r < 0) return r;
+            _mem.Write(frame + (long)done * PAGE_SIZE, span);
+            done += chunk;
         }
         return 0;
     }

@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using Sentry.Platform;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Tasks;
-using Sentry.Platform;
 using static Sentry.Kernel.Abi.Linux;
 
 namespace Sentry.Kernel.Syscalls;
@@ -162,7 +161,7 @@ public static unsafe partial class Sys
         while (done < count)
         {
             int n = (int)Math.Min(count - done, t.Bounce.Length);
-            RandomNumberGenerator.Fill(t.Bounce.AsSpan(0, n));
+            HostRandom.Fill(t.Bounce.AsSpan(0, n));
             if (t.Mm.CopyOut(a.A0 + (ulong)done, t.Bounce.AsSpan(0, n)) < 0) return done > 0 ? done : -Errno.EFAULT;
             done += n;
         }

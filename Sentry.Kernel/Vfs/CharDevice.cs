@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Sentry.Platform;
 using Sentry.Kernel.Abi;
 
 namespace Sentry.Kernel.Vfs;
@@ -22,7 +22,7 @@ public sealed class CharDevice : FileDescription
         switch (_kind)
         {
             case Kind.Null: return 0;
-            case Kind.Random or Kind.URandom: RandomNumberGenerator.Fill(buffer); return buffer.Length;
+            case Kind.Random or Kind.URandom: HostRandom.Fill(buffer); return buffer.Length;
             default: buffer.Clear(); return buffer.Length;
         }
     }

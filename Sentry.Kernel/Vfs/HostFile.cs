@@ -64,13 +64,13 @@ public sealed unsafe class HostFile : FileDescription, IMappable
 
     public override IMappable? Mappable => _isDir || (Flags & Linux.O_PATH) != 0 ? null : this;
 
-    long IMappable.ReadPage(long offset, Span<byte> page)
+    long IMappable.ReadPages(long offset, Span<byte> pages)
     {
-        page.Clear();
+        pages.Clear();
         long done = 0;
-        while (done < page.Length)
+        while (done < pages.Length)
         {
-            long r = PRead(page[(int)done..], offset + done);
+            long r = PRead(pages[(int)done..], offset + done);
             if (r < 0) return r;
             if (r == 0) break;
             done += r;
