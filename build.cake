@@ -2,12 +2,15 @@
 //   Build    build the whole solution (Sentry.slnx)
 //   Test     Build, then run every test project          (default)
 //   Bench    run the BenchmarkDotNet suites              (--filter=PATTERN, default '*')
-//   Publish  publish Sentry.Host to artifacts/publish     (the `sentry` executable)
+//   Publish  publish Sentry.Host to artifacts/publish     (the `sentry` executable, Native AOT)
+//   Compare  Publish, then run whole commands natively, in sentry and in runsc side by side
+//            and write docs/benchmarks.md with its SVG charts   (--runs=N, default 20)
 // Common options: --configuration=Release|Debug (default Release).
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var benchFilter = Argument("filter", "*");
+var compareRuns = Argument("runs", 20);
 
 const string Solution = "Sentry.slnx";
 var publishDir = Directory("artifacts") + Directory("publish");
@@ -54,6 +57,23 @@ Task("Publish")
     if (!FileExists(exe))
         throw new Exception($"publish finished but {exe} is missing");
     Information("Published {0}", exe);
+});
+
+Task("Compare")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    // The report names the build it measured.
+    string label = "(unknown commit)";
+    var git = StartProcess("git", new ProcessSettings { Arguments = "describe --always --dirty", RedirectStandardOutput = true }, out var lines);
+    if (git == 0) label = "commit " + string.Join("", lines).Trim();
+    DotNetRun("benchmarks/Sentry.Compare/Sentry.Compare.csproj",
+        new ProcessArgumentBuilder()
+            .Append("--sentry").AppendQuoted(MakeAbsolute(publishDir + File("sentry")).FullPath)
+            .Append("--runs").Append(compareRuns.ToString())
+            .Append("--out").AppendQuoted("docs/benchmarks.md")
+            .Append("--version-label").AppendQuoted(label),
+        new DotNetRunSettings { Configuration = "Release" });
 });
 
 Task("Default")

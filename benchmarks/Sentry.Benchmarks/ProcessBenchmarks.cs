@@ -1,8 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.Win32.SafeHandles;
-using Sentry.Kernel;
-using Sentry.Platform;
-using Sentry.Platform.Ptrace;
 
 namespace Sentry.Benchmarks;
 
@@ -16,6 +12,8 @@ namespace Sentry.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
+// Each category's native case is the baseline its sandbox case is compared with.
+[GroupBenchmarksBy(BenchmarkDotNet.Configs.BenchmarkLogicalGroupRule.ByCategory)]
 public class ProcessBenchmarks
 {
     public const int ForkExecN = 200, PingPongN = 20_000;
@@ -23,7 +21,6 @@ public class ProcessBenchmarks
     public const string BigParentMiB = "64";
 
     string _forkExec = "", _true = "", _pingPong = "";
-    SafeFileHandle? _devNull;
 
     [GlobalSetup]
     public void Setup()
@@ -31,10 +28,9 @@ public class ProcessBenchmarks
         _forkExec = GuestPrograms.Compile("fork_exec_wait");
         _true = GuestPrograms.Compile("true_static");
         _pingPong = GuestPrograms.Compile("futex_pingpong");
-        _devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
         // A short check run in the sandbox, so a broken sandbox fails here, not as a timing.
-        Check(RunSandbox(_forkExec, [_forkExec, _true, "2"], TextWriter.Null), "fork_exec_wait");
-        Check(RunSandbox(_pingPong, [_pingPong, "10"], TextWriter.Null), "futex_pingpong");
+        Check(RunSandbox(_forkExec, [_forkExec, _true, "2"]), "fork_exec_wait");
+        Check(RunSandbox(_pingPong, [_pingPong, "10"]), "futex_pingpong");
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ForkExecN)]
@@ -43,33 +39,25 @@ public class ProcessBenchmarks
 
     [Benchmark(OperationsPerInvoke = ForkExecN)]
     [BenchmarkCategory("fork+exec+wait")]
-    public int SandboxForkExecWaitPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString()], TextWriter.Null), "fork_exec_wait");
+    public int SandboxForkExecWaitPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString()]), "fork_exec_wait");
 
-    [Benchmark(OperationsPerInvoke = ForkExecN)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = ForkExecN)]
     [BenchmarkCategory("fork+exec+wait, 64 MiB parent")]
     public int NativeForkExecWaitBigParent() => Check(HostCommand.Run(_forkExec, _true, ForkExecN.ToString(), BigParentMiB), "fork_exec_wait");
 
     [Benchmark(OperationsPerInvoke = ForkExecN)]
     [BenchmarkCategory("fork+exec+wait, 64 MiB parent")]
-    public int SandboxForkExecWaitBigParentPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString(), BigParentMiB], TextWriter.Null), "fork_exec_wait");
+    public int SandboxForkExecWaitBigParentPtrace() => Check(RunSandbox(_forkExec, [_forkExec, _true, ForkExecN.ToString(), BigParentMiB]), "fork_exec_wait");
 
-    [Benchmark(OperationsPerInvoke = PingPongN)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = PingPongN)]
     [BenchmarkCategory("futex ping-pong")]
     public int NativeFutexPingPong() => Check(HostCommand.Run(_pingPong, PingPongN.ToString()), "futex_pingpong");
 
     [Benchmark(OperationsPerInvoke = PingPongN)]
     [BenchmarkCategory("futex ping-pong")]
-    public int SandboxFutexPingPongPtrace() => Check(RunSandbox(_pingPong, [_pingPong, PingPongN.ToString()], TextWriter.Null), "futex_pingpong");
+    public int SandboxFutexPingPongPtrace() => Check(RunSandbox(_pingPong, [_pingPong, PingPongN.ToString()]), "futex_pingpong");
 
-    int RunSandbox(string program, string[] args, TextWriter log)
-    {
-        using IPlatform platform = new PtracePlatform();
-        return Sandbox.Run(platform, new SandboxOptions { Program = program, Args = args, StdoutFd = (int)_devNull!.DangerousGetHandle(), Log = log });
-    }
+    static int RunSandbox(string program, string[] args) => SandboxRun.Run(program, args);
 
-    static int Check(int status, string what) =>
-        status == 0 ? 0 : throw new InvalidOperationException($"{what} exited with status {status}");
-
-    [GlobalCleanup]
-    public void Cleanup() => _devNull?.Dispose();
+    static int Check(int status, string what) => SandboxRun.Check(status, what);
 }
