@@ -100,13 +100,15 @@ public sealed partial class MemoryManager : IDisposable
         lock (_lock)
         {
             // Mark and write-protect first, so no sibling thread of ours can write a frame once the child shares it.
+            // Shared file mappings hold private copies of the file's pages until a page cache exists,
+            // so they fork like private ones; only shared anonymous memory stays shared.
             foreach (var va in _pages.Keys)
             {
                 ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
                 if (!pte.Shared) pte.Cow = true;
             }
             foreach (var v in _vmas)
-                if (!v.Shared && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
+                if (v.Shm == null && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
             var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk };
             foreach (var v in _vmas) child._vmas.Add(v.Clone());
             child._pages.EnsureCapacity(_pages.Count);
