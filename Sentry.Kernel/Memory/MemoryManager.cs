@@ -248,7 +248,10 @@ public sealed partial class MemoryManager : IDisposable
     void DropPages(ulong start, ulong end)
     {
         bool anyMapped = false;
-        foreach (var va in PopulatedIn(start, end).ToArray()) anyMapped |= FreePage(va);
+        if (WalkRange(start, end))
+            for (ulong va = start; va < end; va += Page) anyMapped |= FreePage(va); // munmap's usual case: no allocation
+        else
+            foreach (var va in PopulatedIn(start, end).ToArray()) anyMapped |= FreePage(va);
         if (anyMapped) _addressSpace?.Unmap(start, end - start);
     }
 
@@ -303,7 +306,7 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>The populated pages of [start, end), walking whichever is smaller: the range or the page table.</summary>
     IEnumerable<ulong> PopulatedIn(ulong start, ulong end)
     {
-        if ((end - start) / Page > (ulong)_pages.Count * 4)
+        if (!WalkRange(start, end))
         {
             List<ulong>? found = null;
             foreach (var va in _pages.Keys)
@@ -312,6 +315,9 @@ public sealed partial class MemoryManager : IDisposable
         }
         return RangePages(start, end);
     }
+
+    /// <summary>Whether walking [start, end) page by page is cheaper than scanning the page table.</summary>
+    bool WalkRange(ulong start, ulong end) => (end - start) / Page <= (ulong)_pages.Count * 4;
 
     IEnumerable<ulong> RangePages(ulong start, ulong end)
     {

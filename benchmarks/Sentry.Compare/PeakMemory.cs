@@ -30,12 +30,7 @@ public static class PeakMemory
     {
         bool timed = File.Exists(GnuTime);
         if (timed) argv = [GnuTime, "-f", "%M", "-o", maxRssFile, .. argv];
-        var psi = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var drainOut = p.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-        var drainErr = p.StandardError.BaseStream.CopyToAsync(Stream.Null);
+        using var p = CommandRun.Start(argv, out var drainOut, out var drainErr);
         var peaks = new Dictionary<int, long>();
         var deadline = Stopwatch.StartNew();
         while (!p.HasExited)
