@@ -29,8 +29,8 @@ public sealed class Sandbox
     public IPlatform Platform { get; }
     public SandboxOptions Options { get; }
     public FutexTable Futexes { get; } = new();
-    /// <summary>The writable tmpfs mounts (/dev/shm), private to this sandbox.</summary>
-    public Fs.MountTable Mounts { get; } = new();
+    /// <summary>The file tree: the root overlay (host root read-only under an in-memory upper layer), /dev, /dev/shm, /proc, /sys.</summary>
+    public Fs.MountTable Mounts { get; } = new(Fs.HostInode.Root());
 
     /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
     public Sandbox(IPlatform platform, SandboxOptions options)
@@ -148,7 +148,7 @@ public sealed class Sandbox
             var cwd = PathWalker.Resolve(task, Linux.AT_FDCWD, Options.Cwd, followLast: true);
             if (cwd.Error < 0 || !cwd.Exists || !cwd.IsDir)
                 throw new SandboxStartException(1, $"sentry: --cwd {Options.Cwd}: No such directory");
-            task.Fs.Cwd = cwd.Path;
+            task.Fs.SetCwd(cwd.Path, cwd.Node);
 
             var exe = FindProgram(task);
             long r = Exec.Run(task, exe, exe.Path, [.. Options.Args], Options.Env);

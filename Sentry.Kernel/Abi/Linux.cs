@@ -34,6 +34,9 @@ public static class Linux
     // stat.h
     public const int S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFLNK = 0xA000, S_IFREG = 0x8000, S_IFBLK = 0x6000,
         S_IFDIR = 0x4000, S_IFCHR = 0x2000, S_IFIFO = 0x1000;
+    public const int S_ISUID = 0x800, S_ISGID = 0x400, S_ISVTX = 0x200;
+    /// <summary>renameat2 flags.</summary>
+    public const uint RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
 
     // ioctls (asm-generic/ioctls.h)
     public const uint TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCSCTTY = 0x540E,

@@ -3,7 +3,7 @@ namespace Sentry.Kernel.Abi;
 /// <summary>x86-64 syscall names by number, generated from asm/unistd_64.h.</summary>
 public static class SyscallNames
 {
-    public const int Count = 451;
+    public const int Count = 453;
 
     /// <summary>The name of syscall <paramref name="nr"/>, or "syscall_N" when unknown.</summary>
     public static string Name(long nr) => nr >= 0 && nr < Count && s_names[nr] is { } n ? n : $"syscall_{nr}";
@@ -375,6 +375,8 @@ public static class SyscallNames
         n[448] = "process_mrelease";
         n[449] = "futex_waitv";
         n[450] = "set_mempolicy_home_node";
+        n[451] = "cachestat";
+        n[452] = "fchmodat2";
         return n;
     }
 }

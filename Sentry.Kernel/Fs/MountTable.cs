@@ -1,43 +1,59 @@
+using Sentry.Kernel.Vfs;
+
 namespace Sentry.Kernel.Fs;
 
 /// <summary>
-/// The sandbox's writable mounts over the read-only host root: a tmpfs at /dev/shm. (/tmp stays
-/// the host's, read-only, until the overlay lands: a tmpfs there would hide the host's files.)
-/// The path walker asks which mount (if any) a canonical path is under.
+/// The sandbox's mounts: the root (an overlay of the read-only host root under a tmpfs) and, over
+/// it, Sentry's /dev with a tmpfs at /dev/shm, /proc and /sys. The path walker asks, after each
+/// component, whether a file system is mounted at the path reached.
 /// </summary>
 public sealed class MountTable
 {
-    public readonly record struct Mount(string[] At, Tmpfs Fs)
+    public sealed record Mount(string[] At, Inode Root, string Source, string Type, string Options);
+
+    readonly List<Mount> _mounts = new();
+    int _maxDepth;
+
+    public Inode Root { get; }
+    public Overlay RootOverlay { get; }
+
+    public MountTable(Inode lower)
     {
-        /// <summary>Number of path components of the mount point.</summary>
-        public int Depth => At.Length;
+        RootOverlay = new Overlay(lower, new Tmpfs());
+        Root = RootOverlay.Root;
+        Add(["dev"], new SyntheticInode(VirtualNode.BuildDev(), SyntheticInode.TMPFS_MAGIC), "devtmpfs", "devtmpfs", "rw,nosuid,relatime");
+        Add(["dev", "shm"], new Tmpfs().Root, "shm", "tmpfs", "rw,nosuid,nodev");
+        Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
+        Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
     }
 
-    readonly List<Mount> _mounts = new()
-    {
-        new Mount(["dev", "shm"], new Tmpfs()),
-    };
+    public IReadOnlyList<Mount> Mounts => _mounts;
 
-    /// <summary>The mount whose point is a prefix of <paramref name="stack"/>, or null.</summary>
-    public Mount? Find(List<string> stack)
+    public void Add(string[] at, Inode root, string source, string type, string options)
     {
+        _mounts.Add(new Mount(at, root, source, type, options));
+        _maxDepth = Math.Max(_maxDepth, at.Length);
+    }
+
+    /// <summary>The root of the file system mounted exactly at <paramref name="names"/>, or null.</summary>
+    public Inode? MountedAt(List<string> names)
+    {
+        if (names.Count > _maxDepth) return null;
+        Inode? found = null;
         foreach (var m in _mounts)
         {
-            if (stack.Count < m.Depth) continue;
+            if (m.At.Length != names.Count) continue;
             bool match = true;
-            for (int i = 0; i < m.Depth && match; i++) match = stack[i] == m.At[i];
-            if (match) return m;
+            for (int i = 0; i < names.Count && match; i++) match = names[i] == m.At[i];
+            if (match) found = m.Root; // the last mount at a path covers earlier ones
         }
-        return null;
+        return found;
     }
 
-    /// <summary>The tmpfs inode at <paramref name="stack"/> (an existing directory path), or null outside tmpfs.</summary>
-    public TmpfsNode? NodeAt(List<string> stack)
+    /// <summary>Whether <paramref name="node"/> is the root of a mount (it cannot be removed or renamed).</summary>
+    public bool IsMountRoot(Inode node)
     {
-        if (Find(stack) is not { } m) return null;
-        var n = m.Fs.Root;
-        lock (m.Fs.Lock)
-            for (int i = m.Depth; i < stack.Count && n != null; i++) n = n.Children?.GetValueOrDefault(stack[i]);
-        return n;
+        foreach (var m in _mounts) if (ReferenceEquals(m.Root, node)) return true;
+        return ReferenceEquals(node, Root);
     }
 }

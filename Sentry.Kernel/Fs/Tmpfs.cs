@@ -4,7 +4,8 @@ namespace Sentry.Kernel.Fs;
 
 /// <summary>
 /// An in-memory file system, private to the sandbox: what the application writes under its
-/// mount points (/dev/shm) lives only in Sentry and vanishes with the sandbox. The host
+/// mount points (/dev/shm, and the root overlay's upper layer) lives only in Sentry and vanishes
+/// with the sandbox. The host
 /// never sees it. Size is bounded so a program cannot exhaust Sentry's memory through it.
 /// </summary>
 public sealed class Tmpfs
@@ -17,12 +18,13 @@ public sealed class Tmpfs
     /// <summary>Total bytes of file data allowed in this file system.</summary>
     public long Capacity { get; init; } = 4L << 30;
     long _used;
+    public long Used => _used;
 
     public object Lock { get; } = new();
     public ulong Dev { get; } = Interlocked.Increment(ref s_nextDev);
     public TmpfsNode Root { get; }
 
-    public Tmpfs(uint rootMode = Linux.S_IFDIR | 0x3ff /* 01777 */)
+    public Tmpfs(uint rootMode = (uint)Linux.S_IFDIR | 0x3ff /* 01777 */)
     {
         Root = NewNode(rootMode);
         Root.Children = new();
@@ -37,10 +39,13 @@ public sealed class Tmpfs
         return (ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100);
     }
 
+    /// <summary>A node not yet in any directory, made outside the lock (overlay copy-up).</summary>
+    public TmpfsNode NewNodeUnlinked(uint mode) { lock (Lock) return NewNode(mode); }
+
     public TmpfsNode NewNode(uint mode)
     {
         var now = Now();
-        var n = new TmpfsNode { Fs = this, Ino = _nextIno++, Mode = mode, Atime = now, Mtime = now, Ctime = now };
+        var n = new TmpfsNode { Fs = this, Ino = _nextIno++, FileMode = mode, Atime = now, Mtime = now, Ctime = now };
         if (n.IsDir) { n.Children = new(); n.Nlink = 2; }
         return n;
     }

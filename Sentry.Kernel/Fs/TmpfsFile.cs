@@ -1,12 +1,10 @@
-using System.Buffers.Binary;
-using System.Text;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Memory;
 using Sentry.Kernel.Vfs;
 
 namespace Sentry.Kernel.Fs;
 
-/// <summary>An open tmpfs file or directory.</summary>
+/// <summary>An open tmpfs file (or symlink, with O_PATH); directories open as <see cref="DirectoryFile"/>.</summary>
 public sealed class TmpfsFile : FileDescription, IMappable
 {
     readonly TmpfsNode _node;
@@ -15,6 +13,7 @@ public sealed class TmpfsFile : FileDescription, IMappable
     public TmpfsFile(TmpfsNode node, int flags, string path)
     {
         _node = node;
+        Inode = node;
         Flags = flags;
         Path = path;
     }
@@ -88,32 +87,7 @@ public sealed class TmpfsFile : FileDescription, IMappable
         }
     }
 
-    public override long Stat(out LinuxStat st) { lock (Lock) st = _node.Stat(); return 0; }
-
-    /// <summary>ftruncate(2).</summary>
-    public long Truncate(long size)
-    {
-        lock (Lock)
-        {
-            if (!_node.IsFile) return -Errno.EINVAL;
-            if (size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
-            if (!_node.Fs.Reserve(size - _node.Size)) return -Errno.ENOSPC;
-            _node.Truncate(size);
-            _node.Touch(true);
-            return 0;
-        }
-    }
-
-    public override long GetDents64(Span<byte> buffer)
-    {
-        if (!_node.IsDir) return -Errno.ENOTDIR;
-        lock (Lock)
-        {
-            var names = new List<(string, byte, ulong)> { (".", Dirent64.DT_DIR, _node.Ino), ("..", Dirent64.DT_DIR, _node.Parent?.Ino ?? _node.Ino) };
-            foreach (var (name, n) in _node.Children!) names.Add((name, n.IsDir ? Dirent64.DT_DIR : n.IsSymlink ? Dirent64.DT_LNK : Dirent64.DT_REG, n.Ino));
-            return Dirent64.Fill(buffer, names, ref _pos);
-        }
-    }
+    public override long Stat(out LinuxStat st) => _node.Stat(out st);
 
     public override IMappable? Mappable => _node.IsFile ? this : null;
 

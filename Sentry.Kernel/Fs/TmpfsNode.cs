@@ -1,34 +1,53 @@
 using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using Sentry.Kernel.Vfs;
 
 namespace Sentry.Kernel.Fs;
 
 /// <summary>
-/// An inode of a tmpfs: a directory (children by name), a regular file (bytes in memory) or a
-/// symlink. Guarded by its file system's lock.
+/// An inode of a tmpfs: a directory (children by name), a regular file (bytes in memory), a
+/// symlink, a FIFO or a device node. Fields are guarded by its file system's lock.
 /// </summary>
-public sealed class TmpfsNode
+public sealed class TmpfsNode : Inode
 {
     public required Tmpfs Fs { get; init; }
     public required ulong Ino { get; init; }
-    public uint Mode;
-    public uint Uid, Gid;
+    public uint FileMode;
+    public uint OwnerUid, OwnerGid;
     public ulong Nlink = 1;
+    public ulong Rdev;
     public Dictionary<string, TmpfsNode>? Children;
     public TmpfsNode? Parent;
     public byte[] Data = [];
     public long Size;
     public string? Target;
     public (long Sec, long Nsec) Atime, Mtime, Ctime;
+    /// <summary>An overlay upper directory that hides the lower directory it covers.</summary>
+    public bool Opaque;
+    /// <summary>Extended attributes, made on first set.</summary>
+    public XattrMap? Xattrs;
+    /// <summary>The pipe behind a FIFO, made on first open.</summary>
+    public Vfs.Pipe? Fifo;
 
-    public bool IsDir => (Mode & Linux.S_IFMT) == Linux.S_IFDIR;
-    public bool IsFile => (Mode & Linux.S_IFMT) == Linux.S_IFREG;
-    public bool IsSymlink => (Mode & Linux.S_IFMT) == Linux.S_IFLNK;
+    public override uint Mode => FileMode;
+    public override uint Uid => OwnerUid;
+    public override uint Gid => OwnerGid;
+    public bool IsFile => IsRegular;
+    /// <summary>An overlay whiteout: a character device 0:0 that marks a deleted lower entry.</summary>
+    public bool IsWhiteout => (FileMode & Linux.S_IFMT) == Linux.S_IFCHR && Rdev == 0;
+    object Lock => Fs.Lock;
 
-    public LinuxStat Stat() => new()
+    public override long Stat(out LinuxStat st)
     {
-        st_dev = Fs.Dev, st_ino = Ino, st_nlink = Nlink, st_mode = Mode, st_uid = Uid, st_gid = Gid,
-        st_size = IsDir ? 40 + 20 * (Children?.Count ?? 0) : IsSymlink ? Target!.Length : Size,
-        st_blksize = 4096, st_blocks = (Size + 511) / 512,
+        lock (Lock) st = StatLocked();
+        return 0;
+    }
+
+    LinuxStat StatLocked() => new()
+    {
+        st_dev = Fs.Dev, st_ino = Ino, st_nlink = Nlink, st_mode = FileMode, st_uid = OwnerUid, st_gid = OwnerGid, st_rdev = Rdev,
+        st_size = IsDir ? 40 + 20 * (Children?.Count ?? 0) : IsSymlink ? System.Text.Encoding.UTF8.GetByteCount(Target!) : Size,
+        st_blksize = 4096, st_blocks = (Size + 4095) / 4096 * 8,
         st_atime = Atime.Sec, st_atime_nsec = Atime.Nsec, st_mtime = Mtime.Sec, st_mtime_nsec = Mtime.Nsec,
         st_ctime = Ctime.Sec, st_ctime_nsec = Ctime.Nsec,
     };
@@ -46,5 +65,237 @@ public sealed class TmpfsNode
         var now = Tmpfs.Now();
         if (modify) Mtime = now;
         Ctime = now;
+    }
+
+    public override long Lookup(Task task, string name, out Inode? child)
+    {
+        child = null;
+        if (!IsDir) return -Errno.ENOTDIR;
+        lock (Lock)
+        {
+            if (!Children!.TryGetValue(name, out var n)) return -Errno.ENOENT;
+            child = n;
+        }
+        return 0;
+    }
+
+    public override long ReadDir(Task task, List<DirEntry> entries)
+    {
+        if (!IsDir) return -Errno.ENOTDIR;
+        lock (Lock)
+            foreach (var (name, n) in Children!) entries.Add(new DirEntry(name, DirEntry.TypeOf(n.FileMode), n.Ino));
+        return 0;
+    }
+
+    public override long ReadLink(Task task, out string target)
+    {
+        target = Target ?? "";
+        return IsSymlink ? 0 : -Errno.EINVAL;
+    }
+
+    public override long Open(Task task, int flags, string path, out FileDescription? file)
+    {
+        file = null;
+        if ((FileMode & Linux.S_IFMT) == Linux.S_IFIFO && (flags & Linux.O_PATH) == 0)
+        {
+            lock (Lock) Fifo ??= new Vfs.Pipe();
+            return FifoOpen.Open(task, Fifo, flags, path, out file);
+        }
+        if ((FileMode & Linux.S_IFMT) is Linux.S_IFCHR or Linux.S_IFBLK or Linux.S_IFSOCK && (flags & Linux.O_PATH) == 0)
+            return -Errno.ENXIO; // device nodes made by mknod have no driver in Sentry
+        file = IsDir && (flags & Linux.O_PATH) == 0 ? new DirectoryFile(this, flags, path) : new TmpfsFile(this, flags, path);
+        return 0;
+    }
+
+    /// <summary>The new node <paramref name="name"/> of this directory, owned by the task; checks the name is free.</summary>
+    long AddChild(Task task, string name, uint mode, out TmpfsNode? node)
+    {
+        node = null;
+        if (!IsDir) return -Errno.ENOTDIR;
+        if (Nlink == 0) return -Errno.ENOENT; // removed while a task still had it as its cwd
+        if (Children!.ContainsKey(name)) return -Errno.EEXIST;
+        node = Fs.NewNode(mode);
+        node.OwnerUid = task.Uid;
+        node.OwnerGid = (FileMode & (uint)Linux.S_ISGID) != 0 ? OwnerGid : task.Gid;
+        Fs.Link(this, name, node);
+        return 0;
+    }
+
+    public override long Create(Task task, string name, uint mode, out Inode? node)
+    {
+        lock (Lock)
+        {
+            long r = AddChild(task, name, (uint)Linux.S_IFREG | (mode & 0xfff), out var n);
+            node = n;
+            return r;
+        }
+    }
+
+    public override long MakeDir(Task task, string name, uint mode)
+    {
+        lock (Lock)
+        {
+            uint setgid = FileMode & (uint)Linux.S_ISGID;
+            return AddChild(task, name, (uint)Linux.S_IFDIR | (mode & 0x3ff) | setgid, out _);
+        }
+    }
+
+    public override long MakeSymlink(Task task, string name, string target)
+    {
+        lock (Lock)
+        {
+            long r = AddChild(task, name, (uint)Linux.S_IFLNK | 0x1ff, out var n);
+            if (r == 0) n!.Target = target;
+            return r;
+        }
+    }
+
+    public override long MakeNode(Task task, string name, uint mode, ulong dev)
+    {
+        lock (Lock)
+        {
+            long r = AddChild(task, name, mode, out var n);
+            if (r == 0) n!.Rdev = dev;
+            return r;
+        }
+    }
+
+    public override long Link(Task task, string name, Inode target)
+    {
+        if (target is not TmpfsNode src || src.Fs != Fs) return -Errno.EXDEV;
+        lock (Lock)
+        {
+            if (!IsDir) return -Errno.ENOTDIR;
+            if (Nlink == 0 || src.Nlink == 0) return -Errno.ENOENT;
+            if (Children!.ContainsKey(name)) return -Errno.EEXIST;
+            if (src.IsDir) return -Errno.EPERM;
+            src.Nlink++;
+            src.Touch(false);
+            Children[name] = src;
+            Touch(true);
+        }
+        return 0;
+    }
+
+    public override long Remove(Task task, string name, bool dir)
+    {
+        lock (Lock)
+        {
+            if (!IsDir) return -Errno.ENOTDIR;
+            if (!Children!.TryGetValue(name, out var node)) return -Errno.ENOENT;
+            if (dir)
+            {
+                if (!node.IsDir) return -Errno.ENOTDIR;
+                if (node.Children!.Count > 0) return -Errno.ENOTEMPTY;
+            }
+            else if (node.IsDir) return -Errno.EISDIR;
+            Fs.Unlink(this, name);
+        }
+        return 0;
+    }
+
+    public override long Rename(Task task, string oldName, Inode newDir, string newName, uint flags)
+    {
+        if (newDir is not TmpfsNode dstDir || dstDir.Fs != Fs) return -Errno.EXDEV;
+        lock (Lock)
+        {
+            if (!Children!.TryGetValue(oldName, out var src)) return -Errno.ENOENT;
+            var dst = dstDir.Children!.GetValueOrDefault(newName);
+            if ((flags & Linux.RENAME_NOREPLACE) != 0 && dst != null) return -Errno.EEXIST;
+            if ((flags & Linux.RENAME_EXCHANGE) != 0)
+            {
+                if (dst == null) return -Errno.ENOENT;
+                if (src == dst) return 0;
+                if (IsAncestor(src, dstDir) || IsAncestor(dst, this)) return -Errno.EINVAL;
+                Children[oldName] = dst;
+                dstDir.Children![newName] = src;
+                Reparent(src, this, dstDir);
+                Reparent(dst, dstDir, this);
+                src.Touch(false); dst.Touch(false);
+                Touch(true); dstDir.Touch(true);
+                return 0;
+            }
+            if (dst == src) return 0;
+            if (IsAncestor(src, dstDir)) return -Errno.EINVAL; // a directory may not move into itself
+            if (dst != null)
+            {
+                if (src.IsDir && !dst.IsDir) return -Errno.ENOTDIR;
+                if (!src.IsDir && dst.IsDir) return -Errno.EISDIR;
+                if (dst.IsDir && dst.Children!.Count > 0) return -Errno.ENOTEMPTY;
+                Fs.Unlink(dstDir, newName);
+            }
+            Children.Remove(oldName);
+            if (src.IsDir) Nlink--;
+            Touch(true);
+            Fs.Link(dstDir, newName, src);
+            src.Touch(false);
+        }
+        return 0;
+    }
+
+    /// <summary>Whether <paramref name="dir"/> is <paramref name="node"/> or below it.</summary>
+    static bool IsAncestor(TmpfsNode node, TmpfsNode dir)
+    {
+        if (!node.IsDir) return false;
+        for (var p = dir; ; p = p.Parent!)
+        {
+            if (p == node) return true;
+            if (p.Parent == null || p.Parent == p) return false;
+        }
+    }
+
+    static void Reparent(TmpfsNode node, TmpfsNode from, TmpfsNode to)
+    {
+        if (!node.IsDir || from == to) return;
+        node.Parent = to;
+        from.Nlink--;
+        to.Nlink++;
+    }
+
+    public override long SetAttr(Task task, in SetAttr attr)
+    {
+        lock (Lock)
+        {
+            if (attr.Has(Vfs.SetAttr.Fields.Size))
+            {
+                if (IsDir) return -Errno.EISDIR;
+                if (!IsFile) return -Errno.EINVAL;
+                if (attr.Size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+                if (!Fs.Reserve(attr.Size - Size)) return -Errno.ENOSPC;
+                Truncate(attr.Size);
+                Mtime = Tmpfs.Now();
+            }
+            if (attr.Has(Vfs.SetAttr.Fields.Mode)) FileMode = (FileMode & (uint)Linux.S_IFMT) | (attr.Mode & 0xfff);
+            if (attr.Has(Vfs.SetAttr.Fields.Uid)) OwnerUid = attr.Uid;
+            if (attr.Has(Vfs.SetAttr.Fields.Gid)) OwnerGid = attr.Gid;
+            if (attr.Has(Vfs.SetAttr.Fields.Atime)) Atime = attr.Atime;
+            if (attr.Has(Vfs.SetAttr.Fields.Mtime)) Mtime = attr.Mtime;
+            Ctime = Tmpfs.Now();
+        }
+        return 0;
+    }
+
+    public override long GetXattr(Task task, string name, Span<byte> value) { lock (Lock) return Xattrs?.Get(name, value) ?? (name.Contains('.') ? -Errno.ENODATA : -Errno.EOPNOTSUPP); }
+    public override long ListXattr(Task task, Span<byte> list) { lock (Lock) return Xattrs?.List(list) ?? 0; }
+    public override long SetXattr(Task task, string name, ReadOnlySpan<byte> value, int flags)
+    {
+        lock (Lock)
+        {
+            long r = (Xattrs ??= new XattrMap()).Set(name, value, flags);
+            if (r == 0) Ctime = Tmpfs.Now();
+            return r;
+        }
+    }
+    public override long RemoveXattr(Task task, string name) { lock (Lock) return Xattrs?.Remove(name) ?? -Errno.ENODATA; }
+
+    public override long StatFs(Span<long> st)
+    {
+        base.StatFs(st);
+        lock (Lock)
+        {
+            st[2] = Fs.Capacity / 4096;                  // f_blocks
+            st[3] = st[4] = (Fs.Capacity - Fs.Used) / 4096; // f_bfree, f_bavail
+        }
+        return 0;
     }
 }

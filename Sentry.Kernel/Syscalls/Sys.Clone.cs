@@ -127,7 +127,7 @@ public static partial class Sys
             FdTable fds;
             if ((flags & CLONE_FILES) != 0) { fds = t.Fds; fds.AddUser(); }
             else fds = t.Fds.Clone();
-            FsContext fs = (flags & CLONE_FS) != 0 ? t.Fs : new FsContext { Cwd = t.Fs.Cwd, Umask = t.Fs.Umask };
+            FsContext fs = (flags & CLONE_FS) != 0 ? t.Fs : t.Fs.Clone();
             child = new Task
             {
                 Sandbox = sandbox, Mm = mm, Tid = tid, Group = group, Signals = signals, Fds = fds, Fs = fs,

@@ -42,26 +42,6 @@ public static partial class Sys
 
     static int Fd(ulong a) => (int)(uint)a;
 
-    /// <summary>
-    /// Walks a path argument for calls that ask the host about the file (statfs, xattrs):
-    /// <paramref name="hostPath"/> is null for Sentry's own nodes (/dev, /proc, /sys).
-    /// </summary>
-    static long WalkToHost(Task t, ulong pathAddr, bool follow, out string? hostPath, out string path)
-    {
-        hostPath = null;
-        path = "";
-        long r = Walk(t, Linux.AT_FDCWD, pathAddr, follow, false, out var l, out _);
-        if (r < 0) return r;
-        if (!l.Exists) return -Errno.ENOENT;
-        path = l.Path;
-        hostPath = l.Node != null ? null : l.Path;
-        return 0;
-    }
-
-
-    /// <summary>The host path behind an open file for the same calls, or null for Sentry's own files.</summary>
-    static string? HostPathOf(FileDescription f) => f is HostFile ? f.Path : null;
-
     /// <summary>Reads an optional relative struct timespec timeout: null (no address) means wait for ever.</summary>
     static long ReadTimeout(Task t, ulong addr, out long? deadline)
     {

@@ -30,7 +30,7 @@ public static unsafe partial class Sys
         var target = t.Fds.Get((int)a.A2);
         if (target == null) return -Errno.EBADF;
         if (ef is not EventPoll ep || target == ef) return -Errno.EINVAL;
-        if (target is HostFile && !target.IsDirectory || target.IsDirectory) return -Errno.EPERM; // regular files and directories cannot be polled
+        if (target.Inode is { IsRegular: true } || target.IsDirectory) return -Errno.EPERM; // regular files and directories cannot be polled
         const int EPOLL_CTL_DEL = 2;
         uint events = 0; ulong data = 0;
         if ((int)a.A1 != EPOLL_CTL_DEL)

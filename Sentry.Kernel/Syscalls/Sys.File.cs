@@ -210,7 +210,7 @@ public static partial class Sys
         long r = Walk(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
         if (r < 0) return r;
         LinuxStat st;
-        r = file != null ? file.Stat(out st) : Open.Stat(t, l, out st);
+        r = file != null ? file.Stat(out st) : Open.Stat(l, out st);
         return r < 0 ? r : Put(t, buf, st);
     }
 
@@ -224,7 +224,7 @@ public static partial class Sys
         long r = Walk(t, (int)a.A0, a.A1, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
         if (r < 0) return r;
         LinuxStatx stx;
-        r = file != null ? file.Statx(mask, out stx) : Open.Statx(t, l, mask, out stx);
+        r = file != null ? file.Statx(mask, out stx) : Open.Statx(l, mask, out stx);
         return r < 0 ? r : Put(t, a.A4, stx);
     }
 
@@ -265,8 +265,7 @@ public static partial class Sys
         if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
         long r = Walk(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
         if (r < 0) return r;
-        if (file != null) return (mode & W_OK) != 0 && file is HostFile ? -Errno.EROFS : 0;
-        return Open.Access(t, l, mode);
+        return Open.Access(t, file != null ? file.Inode : l.Node, mode);
     }
 
     static long GetCwd(Task t, in SyscallArgs a)
@@ -282,7 +281,7 @@ public static partial class Sys
         if (r < 0) return r;
         if (!l.Exists) return -Errno.ENOENT;
         if (!l.IsDir) return -Errno.ENOTDIR;
-        t.Fs.Cwd = l.Path;
+        t.Fs.SetCwd(l.Path, l.Node);
         return 0;
     }
 
@@ -291,7 +290,7 @@ public static partial class Sys
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
         if (!f.IsDirectory) return -Errno.ENOTDIR;
-        t.Fs.Cwd = f.Path;
+        t.Fs.SetCwd(f.Path, f.Inode);
         return 0;
     }
 

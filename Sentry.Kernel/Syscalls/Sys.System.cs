@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Tasks;
@@ -72,39 +73,39 @@ public static unsafe partial class Sys
         }
     }
 
-    const long TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9fa0, SYSFS_MAGIC = 0x62656572;
-
     static long StatFs(Task t, in SyscallArgs a)
     {
-        long r = WalkToHost(t, a.A0, true, out var hostPath, out var path);
-        return r < 0 ? r : StatFsOf(t, hostPath, path, a.A1);
+        long r = Walk(t, AT_FDCWD, a.A0, true, false, out var l, out _);
+        if (r < 0) return r;
+        return l.Node == null ? -Errno.ENOENT : StatFsOf(t, l.Node, a.A1);
     }
 
     static long FStatFs(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
-        return StatFsOf(t, HostPathOf(f), f.Path, a.A1);
+        if (f.Inode == null)
+        {
+            // Pipes, sockets and stdio: Linux reports their pseudo file systems; Sentry's are in memory.
+            Span<long> mem = stackalloc long[15];
+            mem.Clear();
+            mem[0] = f is PipeEnd ? PIPEFS_MAGIC : SyntheticInode.TMPFS_MAGIC;
+            mem[1] = mem[10] = 4096; mem[8] = 255;
+            return t.Mm.CopyOut(a.A1, MemoryMarshal.AsBytes(mem)) < 0 ? -Errno.EFAULT : 0;
+        }
+        return StatFsOf(t, f.Inode, a.A1);
     }
 
-    static long StatFsOf(Task t, string? hostPath, string path, ulong buf)
+    const long PIPEFS_MAGIC = 0x50495045;
+
+    static long StatFsOf(Task t, Inode node, ulong buf)
     {
-        // struct statfs: 120 bytes.
-        long* s = stackalloc long[15];
-        new Span<long>(s, 15).Clear();
-        if (hostPath != null)
-        {
-            long r;
-            fixed (byte* p = Encoding.UTF8.GetBytes(hostPath + "\0")) r = HostSyscall.Call(137, (long)p, (long)s);
-            if (r < 0) return r;
-            s[9] |= 1; // f_flags: ST_RDONLY — the host root is read-only inside
-        }
-        else
-        {
-            s[0] = path.StartsWith("/proc") ? PROC_SUPER_MAGIC : path.StartsWith("/sys") ? SYSFS_MAGIC : TMPFS_MAGIC;
-            s[1] = 4096; s[8] = 255; s[10] = 4096;
-        }
-        return t.Mm.CopyOut(buf, new ReadOnlySpan<byte>(s, 120)) < 0 ? -Errno.EFAULT : 0;
+        // struct statfs: 15 longs, 120 bytes.
+        Span<long> s = stackalloc long[15];
+        s.Clear();
+        long r = node.StatFs(s);
+        if (r < 0) return r;
+        return t.Mm.CopyOut(buf, MemoryMarshal.AsBytes(s)) < 0 ? -Errno.EFAULT : 0;
     }
 
     static long Fadvise64(Task t, in SyscallArgs a)

@@ -2,84 +2,86 @@ using System.Text;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Tasks;
 using Sentry.Kernel.Vfs;
-using Sentry.Platform;
 using static Sentry.Kernel.Abi.Linux;
 
 namespace Sentry.Kernel.Syscalls;
 
-// Extended attributes, read-only: queried on the host root (ls -l asks for ACLs and SELinux labels);
-// Sentry's own nodes have none. Setting them fails like on a read-only file system.
-public static unsafe partial class Sys
+// Extended attributes on any inode: tmpfs and the overlay's upper layer keep them in memory, the
+// host lower layer answers reads from the host, Sentry's own nodes have none.
+public static partial class Sys
 {
     const int XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536;
-    const int SYS_lgetxattr = 192, SYS_llistxattr = 195;
 
     static void RegisterXattr(SyscallHandler?[] t)
     {
-        t[191] = (Task k, in SyscallArgs a) => GetXattr(k, a, true);
-        t[192] = (Task k, in SyscallArgs a) => GetXattr(k, a, false);
-        t[193] = FGetXattr;
-        t[194] = (Task k, in SyscallArgs a) => ListXattr(k, a, true);
-        t[195] = (Task k, in SyscallArgs a) => ListXattr(k, a, false);
-        t[196] = FListXattr;
-        t[188] = t[189] = t[190] = (Task k, in SyscallArgs a) => -Errno.EROFS;      // setxattr family
-        t[197] = t[198] = t[199] = (Task k, in SyscallArgs a) => -Errno.EROFS;      // removexattr family
+        t[188] = (Task k, in SyscallArgs a) => XattrPath(k, a, true, XattrOp.Set);
+        t[189] = (Task k, in SyscallArgs a) => XattrPath(k, a, false, XattrOp.Set);
+        t[190] = (Task k, in SyscallArgs a) => XattrFd(k, a, XattrOp.Set);
+        t[191] = (Task k, in SyscallArgs a) => XattrPath(k, a, true, XattrOp.Get);
+        t[192] = (Task k, in SyscallArgs a) => XattrPath(k, a, false, XattrOp.Get);
+        t[193] = (Task k, in SyscallArgs a) => XattrFd(k, a, XattrOp.Get);
+        t[194] = (Task k, in SyscallArgs a) => XattrPath(k, a, true, XattrOp.List);
+        t[195] = (Task k, in SyscallArgs a) => XattrPath(k, a, false, XattrOp.List);
+        t[196] = (Task k, in SyscallArgs a) => XattrFd(k, a, XattrOp.List);
+        t[197] = (Task k, in SyscallArgs a) => XattrPath(k, a, true, XattrOp.Remove);
+        t[198] = (Task k, in SyscallArgs a) => XattrPath(k, a, false, XattrOp.Remove);
+        t[199] = (Task k, in SyscallArgs a) => XattrFd(k, a, XattrOp.Remove);
     }
 
-    static long GetXattr(Task t, in SyscallArgs a, bool follow)
+    enum XattrOp { Get, Set, List, Remove }
+
+    static long XattrPath(Task t, in SyscallArgs a, bool follow, XattrOp op)
     {
-        long r = WalkToHost(t, a.A0, follow, out var hostPath, out _);
-        return r < 0 ? r : XattrGet(t, hostPath, a.A1, a.A2, a.A3);
+        long r = Walk(t, AT_FDCWD, a.A0, follow, false, out var l, out _);
+        if (r < 0) return r;
+        return l.Node == null ? -Errno.ENOENT : Xattr(t, l.Node, op, a.A1, a.A2, a.A3, (int)a.A4);
     }
 
-    static long FGetXattr(Task t, in SyscallArgs a)
-    {
-        var f = t.Fds.Get(Fd(a.A0));
-        if (f == null) return -Errno.EBADF;
-        return XattrGet(t, HostPathOf(f), a.A1, a.A2, a.A3);
-    }
-
-    static long XattrGet(Task t, string? hostPath, ulong nameAddr, ulong value, ulong size)
-    {
-        Span<byte> name = stackalloc byte[XATTR_NAME_MAX + 2];
-        int n = t.Mm.ReadCString(nameAddr, name);
-        if (n == -Errno.ENAMETOOLONG) return -Errno.ERANGE;
-        if (n < 0) return n;
-        if (n == 0) return -Errno.ERANGE;
-        if (hostPath == null) return -Errno.ENODATA;
-        name[n] = 0;
-        int want = (int)Math.Min(size, (ulong)XATTR_SIZE_MAX);
-        long r;
-        fixed (byte* p = Encoding.UTF8.GetBytes(hostPath + "\0"))
-        fixed (byte* nm = name)
-        fixed (byte* b = t.Bounce)
-            r = HostSyscall.Call(SYS_lgetxattr, (long)p, (long)nm, want == 0 ? 0 : (long)b, want);
-        if (r <= 0 || want == 0) return r;
-        return t.Mm.CopyOut(value, t.Bounce.AsSpan(0, (int)r)) < 0 ? -Errno.EFAULT : r;
-    }
-
-    static long ListXattr(Task t, in SyscallArgs a, bool follow)
-    {
-        long r = WalkToHost(t, a.A0, follow, out var hostPath, out _);
-        return r < 0 ? r : XattrList(t, hostPath, a.A1, a.A2);
-    }
-
-    static long FListXattr(Task t, in SyscallArgs a)
+    static long XattrFd(Task t, in SyscallArgs a, XattrOp op)
     {
         var f = t.Fds.Get(Fd(a.A0));
-        if (f == null) return -Errno.EBADF;
-        return XattrList(t, HostPathOf(f), a.A1, a.A2);
+        if (f == null || (f.Flags & O_PATH) != 0) return -Errno.EBADF;
+        // Pipes, sockets and stdio carry no attributes.
+        if (f.Inode == null) return op switch { XattrOp.List => 0, XattrOp.Get => -Errno.ENODATA, _ => -Errno.EOPNOTSUPP };
+        return Xattr(t, f.Inode, op, a.A1, a.A2, a.A3, (int)a.A4);
     }
 
-    static long XattrList(Task t, string? hostPath, ulong list, ulong size)
+    /// <summary>One xattr call on <paramref name="node"/>: for List, <paramref name="nameAddr"/> is the list buffer and <paramref name="value"/> its size.</summary>
+    static long Xattr(Task t, Inode node, XattrOp op, ulong nameAddr, ulong value, ulong size, int flags)
     {
-        if (hostPath == null) return 0;
-        int want = (int)Math.Min(size, (ulong)XATTR_SIZE_MAX);
-        long r;
-        fixed (byte* p = Encoding.UTF8.GetBytes(hostPath + "\0"))
-        fixed (byte* b = t.Bounce)
-            r = HostSyscall.Call(SYS_llistxattr, (long)p, want == 0 ? 0 : (long)b, want);
-        if (r <= 0 || want == 0) return r;
-        return t.Mm.CopyOut(list, t.Bounce.AsSpan(0, (int)r)) < 0 ? -Errno.EFAULT : r;
+        if (op == XattrOp.List)
+        {
+            int want = (int)Math.Min(value, (ulong)XATTR_SIZE_MAX);
+            long n = node.ListXattr(t, t.Bounce.AsSpan(0, want));
+            if (n <= 0 || want == 0) return n;
+            return t.Mm.CopyOut(nameAddr, t.Bounce.AsSpan(0, (int)n)) < 0 ? -Errno.EFAULT : n;
+        }
+        Span<byte> nameBuf = stackalloc byte[XATTR_NAME_MAX + 2];
+        int len = t.Mm.ReadCString(nameAddr, nameBuf);
+        if (len == -Errno.ENAMETOOLONG) return -Errno.ERANGE;
+        if (len < 0) return len;
+        if (len == 0 || len > XATTR_NAME_MAX) return -Errno.ERANGE;
+        string name = Encoding.UTF8.GetString(nameBuf[..len]);
+        switch (op)
+        {
+            case XattrOp.Get:
+            {
+                int want = (int)Math.Min(size, (ulong)XATTR_SIZE_MAX);
+                long n = node.GetXattr(t, name, t.Bounce.AsSpan(0, want));
+                if (n <= 0 || want == 0) return n;
+                return t.Mm.CopyOut(value, t.Bounce.AsSpan(0, (int)n)) < 0 ? -Errno.EFAULT : n;
+            }
+            case XattrOp.Set:
+            {
+                if (size > XATTR_SIZE_MAX) return -Errno.E2BIG;
+                var buf = t.Bounce.AsSpan(0, (int)size);
+                if (size > 0 && t.Mm.CopyIn(value, buf) < 0) return -Errno.EFAULT;
+                if (!Permission.Owns(t, node) && !Permission.May(t, node, W_OK)) return -Errno.EACCES;
+                return node.SetXattr(t, name, buf, flags);
+            }
+            default:
+                if (!Permission.Owns(t, node) && !Permission.May(t, node, W_OK)) return -Errno.EACCES;
+                return node.RemoveXattr(t, name);
+        }
     }
 }

@@ -25,6 +25,9 @@ public abstract class FileDescription
     /// <summary>Path this description was opened by (readlink of /proc/self/fd, getcwd of a dirfd).</summary>
     public string Path { get; init; } = "";
 
+    /// <summary>The node this description was opened from (null for pipes, sockets, stdio and other anonymous files).</summary>
+    public Inode? Inode { get; set; }
+
     public bool Readable => (Flags & Linux.O_ACCMODE) != Linux.O_WRONLY && (Flags & Linux.O_PATH) == 0;
     public bool Writable => (Flags & Linux.O_ACCMODE) != Linux.O_RDONLY && (Flags & Linux.O_PATH) == 0;
     public virtual bool IsDirectory => false;

@@ -1,0 +1,65 @@
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+
+namespace Sentry.Kernel.Vfs;
+
+/// <summary>
+/// Sentry's own trees (/dev, /proc, /sys) as inodes: a <see cref="VirtualNode"/> seen through the
+/// VFS. Nothing in them can be created, removed or changed by the application (EACCES, as Linux
+/// answers an unprivileged write to procfs or sysfs).
+/// </summary>
+/// <param name="magic">statfs f_type of the tree (PROC_SUPER_MAGIC, SYSFS_MAGIC, TMPFS_MAGIC for /dev).</param>
+public sealed class SyntheticInode(VirtualNode node, long magic) : Inode
+{
+    public const long TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9fa0, SYSFS_MAGIC = 0x62656572;
+
+    public VirtualNode Node { get; } = node;
+
+    public override uint Mode => Node.Stat().st_mode;
+    public override uint Uid => 0;
+    public override uint Gid => 0;
+    protected override int ReadOnlyErrno => Errno.EACCES;
+
+    public override long Stat(out LinuxStat st) { st = Node.Stat(); return 0; }
+
+    public override long Lookup(Task task, string name, out Inode? child)
+    {
+        child = null;
+        if (Node.Type != VirtualNode.NodeType.Dir) return -Errno.ENOTDIR;
+        var c = Node.Child(name);
+        if (c == null) return -Errno.ENOENT;
+        child = new SyntheticInode(c, magic);
+        return 0;
+    }
+
+    public override long ReadDir(Task task, List<DirEntry> entries)
+    {
+        if (Node.Type != VirtualNode.NodeType.Dir) return -Errno.ENOTDIR;
+        foreach (var c in Node.Children) entries.Add(new DirEntry(c.Name, DirEntry.TypeOf(c.Stat().st_mode), c.Ino));
+        return 0;
+    }
+
+    public override long ReadLink(Task task, out string target)
+    {
+        target = Node.Type == VirtualNode.NodeType.Symlink ? Node.Target!(task) : "";
+        return Node.Type == VirtualNode.NodeType.Symlink ? 0 : -Errno.EINVAL;
+    }
+
+    public override long Open(Task task, int flags, string path, out FileDescription? file)
+    {
+        file = Node.Type switch
+        {
+            VirtualNode.NodeType.Dir => new DirectoryFile(this, flags, path),
+            VirtualNode.NodeType.CharDevice => new CharDevice(Node.Device, flags, path),
+            _ => null,
+        };
+        return file == null ? -Errno.ELOOP : 0;
+    }
+
+    public override long StatFs(Span<long> st)
+    {
+        base.StatFs(st);
+        st[0] = magic;
+        return 0;
+    }
+}
