@@ -29,6 +29,8 @@ public sealed class Sandbox
     public IPlatform Platform { get; }
     public SandboxOptions Options { get; }
     public FutexTable Futexes { get; } = new();
+    /// <summary>flock, POSIX and OFD file locks of every process in the sandbox.</summary>
+    public Vfs.FileLocks Locks { get; } = new();
     /// <summary>The file tree: the root overlay (host root read-only under an in-memory upper layer), /dev, /dev/shm, /proc, /sys.</summary>
     public Fs.MountTable Mounts { get; } = new(Fs.HostInode.Root());
 
@@ -257,6 +259,7 @@ public sealed class Sandbox
     void ProcessEnded(ThreadGroup group)
     {
         group.StopTimers();
+        Locks.ProcessEnded(group);
         ThreadGroup? parent;
         bool notifyInit = false;
         lock (TreeLock)

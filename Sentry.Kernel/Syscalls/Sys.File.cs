@@ -154,7 +154,12 @@ public static partial class Sys
         return f.Seek((long)a.A1, (int)a.A2);
     }
 
-    static long Close(Task t, in SyscallArgs a) => t.Fds.Close(Fd(a.A0));
+    static long Close(Task t, in SyscallArgs a)
+    {
+        // Closing any fd of a file drops the process's POSIX record locks on it (fcntl(2)).
+        if (t.Fds.Get(Fd(a.A0)) is { Inode: not null } f) t.Sandbox.Locks.ProcessClosed(t.Group, f);
+        return t.Fds.Close(Fd(a.A0));
+    }
 
     static long CloseRange(Task t, in SyscallArgs a)
     {
@@ -331,8 +336,8 @@ public static partial class Sys
                 const int settable = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
                 f.Flags = (f.Flags & ~settable) | ((int)a.A2 & settable);
                 return 0;
-            case F_GETLK: case F_SETLK: case F_SETLKW: case 36: case 37: case 38: // OFD locks too
-                return -Errno.ENOLCK; // record locks arrive with the VFS issue
+            case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+                return RecordLock(t, f, (int)a.A1, a.A2);
             case F_GETOWN: return 0;
             default: return -Errno.EINVAL;
         }

@@ -28,6 +28,7 @@ public static class SyscallTable
         Sys.RegisterEpoll(t);
         Sys.RegisterTimer(t);
         Sys.RegisterNamespace(t);
+        Sys.RegisterLock(t);
         return t;
     }
 

@@ -56,10 +56,15 @@ public abstract class FileDescription
     /// <summary>Backing for mmap, or null when the file cannot be mapped (mmap answers ENODEV).</summary>
     public virtual IMappable? Mappable => null;
 
+    /// <summary>Set once this description holds flock or OFD locks: they go with its last reference.</summary>
+    internal FileLocks? LockTable { get; set; }
+
     public void AddRef() => Interlocked.Increment(ref _refs);
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) == 0) OnLastClose();
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        LockTable?.DescriptionClosed(this);
+        OnLastClose();
     }
     protected virtual void OnLastClose() { }
 }
