@@ -18,15 +18,18 @@ public sealed unsafe class HostInode : Inode
 
     readonly string _path;
     readonly LinuxStat _st;
+    readonly LookupCache _cache;
+    /// <summary>Children looked up so far, and names known to be absent (null).</summary>
+    Dictionary<string, HostInode?>? _children;
 
-    HostInode(string path, in LinuxStat st) { _path = path; _st = st; }
+    HostInode(string path, in LinuxStat st, LookupCache cache) { _path = path; _st = st; _cache = cache; }
 
     /// <summary>The host's root directory.</summary>
     public static HostInode Root()
     {
         long r = StatPath("/", out var st);
         if (r < 0) throw new InvalidOperationException($"stat / failed: {r}");
-        return new HostInode("/", st);
+        return new HostInode("/", st, new LookupCache());
     }
 
     public string HostPath => _path;
@@ -45,11 +48,10 @@ public sealed unsafe class HostInode : Inode
 
     string ChildPath(string name) => _path == "/" ? "/" + name : _path + "/" + name;
 
+    /// <summary>The attributes as first seen: the lower layer is the sandbox's read-only view, taken as the host's files were.</summary>
     public override long Stat(out LinuxStat st)
     {
-        // Fresh each time: the host may change under a long-running sandbox.
-        long r = StatPath(_path, out st);
-        if (r < 0) st = _st;
+        st = _st;
         return 0;
     }
 
@@ -66,11 +68,23 @@ public sealed unsafe class HostInode : Inode
     {
         child = null;
         if (!IsDir) return -Errno.ENOTDIR;
+        lock (_cache)
+            if (_children != null && _children.TryGetValue(name, out var known))
+            {
+                child = known;
+                return known == null ? -Errno.ENOENT : 0;
+            }
         string p = ChildPath(name);
         long r = StatPath(p, out var st);
-        if (r < 0) return r;
-        child = new HostInode(p, st);
-        return 0;
+        if (r < 0 && r != -Errno.ENOENT) return r;
+        var found = r < 0 ? null : new HostInode(p, st, _cache);
+        lock (_cache)
+        {
+            _cache.Added(this);
+            (_children ??= new())[name] = found;
+        }
+        child = found;
+        return found == null ? -Errno.ENOENT : 0;
     }
 
     public override long ReadLink(Task task, out string target)
@@ -130,6 +144,27 @@ public sealed unsafe class HostInode : Inode
         fixed (byte* v = list)
             r = HostSyscall.Call(195 /* llistxattr */, (long)p, list.Length == 0 ? 0 : (long)v, list.Length);
         return r;
+    }
+
+    /// <summary>
+    /// Bounds the lookup cache of one lower tree: past the limit every directory's cache is
+    /// dropped (cheap, and a program walking a huge tree keeps memory flat).
+    /// </summary>
+    sealed class LookupCache
+    {
+        const int Limit = 32768;
+        readonly List<HostInode> _dirs = new();
+        int _entries;
+
+        public void Added(HostInode dir)
+        {
+            if (dir._children == null) _dirs.Add(dir);
+            if (++_entries <= Limit) return;
+            foreach (var d in _dirs) d._children = null;
+            _dirs.Clear();
+            _dirs.Add(dir);
+            _entries = 1;
+        }
     }
 
     public override long StatFs(Span<long> st)
