@@ -27,12 +27,28 @@ public sealed class MountTable
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
     }
 
-    public IReadOnlyList<Mount> Mounts => _mounts;
+    /// <summary>The mounts in the order they were made (for /proc/mounts).</summary>
+    public IReadOnlyList<Mount> Mounts { get { lock (_mounts) return _mounts.ToArray(); } }
 
     public void Add(string[] at, Inode root, string source, string type, string options)
     {
-        _mounts.Add(new Mount(at, root, source, type, options));
-        _maxDepth = Math.Max(_maxDepth, at.Length);
+        lock (_mounts)
+        {
+            _mounts.Add(new Mount(at, root, source, type, options));
+            _maxDepth = Math.Max(_maxDepth, at.Length);
+        }
+    }
+
+    /// <summary>Removes the last mount made at <paramref name="at"/>; false when nothing is mounted there.</summary>
+    public bool Remove(string[] at)
+    {
+        lock (_mounts)
+        {
+            int i = _mounts.FindLastIndex(m => m.At.AsSpan().SequenceEqual(at));
+            if (i < 0) return false;
+            _mounts.RemoveAt(i);
+            return true;
+        }
     }
 
     /// <summary>The root of the file system mounted exactly at <paramref name="names"/>, or null.</summary>
@@ -40,6 +56,7 @@ public sealed class MountTable
     {
         if (names.Count > _maxDepth) return null;
         Inode? found = null;
+        lock (_mounts)
         foreach (var m in _mounts)
         {
             if (m.At.Length != names.Count) continue;
@@ -53,7 +70,8 @@ public sealed class MountTable
     /// <summary>Whether <paramref name="node"/> is the root of a mount (it cannot be removed or renamed).</summary>
     public bool IsMountRoot(Inode node)
     {
-        foreach (var m in _mounts) if (ReferenceEquals(m.Root, node)) return true;
+        lock (_mounts)
+            foreach (var m in _mounts) if (ReferenceEquals(m.Root, node)) return true;
         return ReferenceEquals(node, Root);
     }
 }

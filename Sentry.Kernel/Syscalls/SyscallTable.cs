@@ -29,6 +29,7 @@ public static class SyscallTable
         Sys.RegisterTimer(t);
         Sys.RegisterNamespace(t);
         Sys.RegisterLock(t);
+        Sys.RegisterMount(t);
         return t;
     }
 
