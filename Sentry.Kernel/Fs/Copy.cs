@@ -40,6 +40,7 @@ internal static class Copy
         {
             if (!upper.Reserve(size)) return -Errno.ENOSPC;
             n.Truncate(size);
+            n.MarkWritten(0, size);
         }
         long r = lower.Open(task, Linux.O_RDONLY, "", out var f);
         if (r < 0) return r;

@@ -174,7 +174,7 @@ public sealed unsafe class HostInode : Inode
         fixed (long* s = st)
             r = HostSyscall.Call(SYS_statfs, (long)p, (long)s);
         if (r < 0) return r;
-        st[9] |= 1; // f_flags: ST_RDONLY, the host is read-only to the sandbox
+        st[10] |= ST_RDONLY; // f_flags: the host is read-only to the sandbox
         return 0;
     }
 }

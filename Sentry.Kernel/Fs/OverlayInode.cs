@@ -52,6 +52,7 @@ public sealed class OverlayInode : Inode
 
     Inode Top => (Inode?)Upper ?? _lower!;
     public override uint Mode => Top.Mode;
+    public override bool IsRemoved => Top.IsRemoved;
     public override uint Uid => Top.Uid;
     public override uint Gid => Top.Gid;
 
@@ -88,6 +89,7 @@ public sealed class OverlayInode : Inode
     public override long ReadDir(Task task, List<DirEntry> entries)
     {
         if (!IsDir) return -Errno.ENOTDIR;
+        if (IsRemoved) return -Errno.ENOENT;
         var upperNames = new HashSet<string>();
         if (Upper != null)
         {
@@ -308,6 +310,18 @@ public sealed class OverlayInode : Inode
     {
         long r = CopyUp(task);
         return r < 0 ? r : Upper!.SetAttr(task, attr);
+    }
+
+    public override long Allocate(Task task, long offset, long length, bool keepSize)
+    {
+        long r = CopyUp(task);
+        return r < 0 ? r : Upper!.Allocate(task, offset, length, keepSize);
+    }
+
+    public override long PunchHole(Task task, long offset, long length)
+    {
+        long r = CopyUp(task);
+        return r < 0 ? r : Upper!.PunchHole(task, offset, length);
     }
 
     public override long GetXattr(Task task, string name, Span<byte> value) => Top.GetXattr(task, name, value);

@@ -72,6 +72,7 @@ public sealed class Tmpfs
         if (!dir.Children!.Remove(name, out var node)) return;
         if (node.IsDir) { dir.Nlink--; node.Nlink = 0; }
         else if (--node.Nlink == 0 && node.IsFile) Reserve(-node.Size);
+        else node.Touch(false);
         dir.Touch(true);
     }
 }

@@ -54,7 +54,11 @@ public sealed class TmpfsFile : FileDescription, IMappable
         }
     }
 
-    public override long PWrite(ReadOnlySpan<byte> buffer, long offset) { lock (Lock) return PWriteLocked(buffer, offset); }
+    /// <summary>pwrite: on an O_APPEND file Linux appends whatever the offset (pwrite(2), BUGS).</summary>
+    public override long PWrite(ReadOnlySpan<byte> buffer, long offset)
+    {
+        lock (Lock) return PWriteLocked(buffer, (Flags & Linux.O_APPEND) != 0 ? _node.Size : offset);
+    }
 
     long PWriteLocked(ReadOnlySpan<byte> buffer, long offset)
     {
@@ -66,6 +70,7 @@ public sealed class TmpfsFile : FileDescription, IMappable
             _node.Truncate(end);
         }
         buffer.CopyTo(_node.Data.AsSpan((int)offset));
+        _node.MarkWritten(offset, buffer.Length);
         _node.Touch(true);
         return buffer.Length;
     }

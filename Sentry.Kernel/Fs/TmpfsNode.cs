@@ -24,6 +24,8 @@ public sealed class TmpfsNode : Inode
     public (long Sec, long Nsec) Atime, Mtime, Ctime;
     /// <summary>An overlay upper directory that hides the lower directory it covers.</summary>
     public bool Opaque;
+    /// <summary>Pages that hold data (written, not holes): st_blocks counts these, as tmpfs does.</summary>
+    readonly PageSet _written = new();
     /// <summary>Extended attributes, made on first set.</summary>
     public XattrMap? Xattrs;
     /// <summary>The pipe behind a FIFO, made on first open.</summary>
@@ -33,6 +35,7 @@ public sealed class TmpfsNode : Inode
     public override uint Uid => OwnerUid;
     public override uint Gid => OwnerGid;
     public bool IsFile => IsRegular;
+    public override bool IsRemoved => IsDir && Nlink == 0;
     /// <summary>An overlay whiteout: a character device 0:0 that marks a deleted lower entry.</summary>
     public bool IsWhiteout => (FileMode & Linux.S_IFMT) == Linux.S_IFCHR && Rdev == 0;
     object Lock => Fs.Lock;
@@ -47,14 +50,18 @@ public sealed class TmpfsNode : Inode
     {
         st_dev = Fs.Dev, st_ino = Ino, st_nlink = Nlink, st_mode = FileMode, st_uid = OwnerUid, st_gid = OwnerGid, st_rdev = Rdev,
         st_size = IsDir ? 40 + 20 * (Children?.Count ?? 0) : IsSymlink ? System.Text.Encoding.UTF8.GetByteCount(Target!) : Size,
-        st_blksize = 4096, st_blocks = (Size + 4095) / 4096 * 8,
+        st_blksize = 4096, st_blocks = _written.Count * 8,
         st_atime = Atime.Sec, st_atime_nsec = Atime.Nsec, st_mtime = Mtime.Sec, st_mtime_nsec = Mtime.Nsec,
         st_ctime = Ctime.Sec, st_ctime_nsec = Ctime.Nsec,
     };
 
+    /// <summary>Records that [offset, offset+length) now holds data.</summary>
+    public void MarkWritten(long offset, long length) => _written.Add(offset, length);
+
     /// <summary>Sets the size, growing the buffer (zero-filled) or cutting it.</summary>
     public void Truncate(long size)
     {
+        if (size < Size) _written.RemoveFrom(size);
         if (size > Data.Length) Array.Resize(ref Data, (int)Math.Max(size, Math.Min((long)Data.Length * 2, int.MaxValue - 64)));
         if (size < Size) Array.Clear(Data, (int)size, (int)(Math.Min(Size, Data.Length) - size));
         Size = size;
@@ -82,6 +89,7 @@ public sealed class TmpfsNode : Inode
     public override long ReadDir(Task task, List<DirEntry> entries)
     {
         if (!IsDir) return -Errno.ENOTDIR;
+        if (Nlink == 0) return -Errno.ENOENT;
         lock (Lock)
             foreach (var (name, n) in Children!) entries.Add(new DirEntry(name, DirEntry.TypeOf(n.FileMode), n.Ino));
         return 0;
@@ -275,10 +283,40 @@ public sealed class TmpfsNode : Inode
         return 0;
     }
 
-    public override long GetXattr(Task task, string name, Span<byte> value) { lock (Lock) return Xattrs?.Get(name, value) ?? (name.Contains('.') ? -Errno.ENODATA : -Errno.EOPNOTSUPP); }
+    public override long Allocate(Task task, long offset, long length, bool keepSize)
+    {
+        lock (Lock)
+        {
+            long end = offset + length;
+            if (end > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+            if (!keepSize && end > Size)
+            {
+                if (!Fs.Reserve(end - Size)) return -Errno.ENOSPC;
+                Truncate(end);
+                Ctime = Tmpfs.Now();
+            }
+            _written.Add(offset, Math.Min(end, Math.Max(Size, keepSize ? end : Size)) - offset);
+        }
+        return 0;
+    }
+
+    public override long PunchHole(Task task, long offset, long length)
+    {
+        lock (Lock)
+        {
+            if (offset < Size) Array.Clear(Data, (int)offset, (int)Math.Min(length, Size - offset));
+            _written.RemoveWhole(offset, length);
+            Touch(true);
+        }
+        return 0;
+    }
+
+    public override long GetXattr(Task task, string name, Span<byte> value) { lock (Lock) return Xattrs?.Get(name, value) ?? (XattrMap.Supported(name) ? -Errno.ENODATA : -Errno.EOPNOTSUPP); }
     public override long ListXattr(Task task, Span<byte> list) { lock (Lock) return Xattrs?.List(list) ?? 0; }
     public override long SetXattr(Task task, string name, ReadOnlySpan<byte> value, int flags)
     {
+        // Linux keeps user.* attributes to regular files and directories (xattr(7)).
+        if (name.StartsWith("user.", StringComparison.Ordinal) && !IsRegular && !IsDir) return -Errno.EPERM;
         lock (Lock)
         {
             long r = (Xattrs ??= new XattrMap()).Set(name, value, flags);

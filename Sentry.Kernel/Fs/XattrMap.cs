@@ -12,7 +12,7 @@ public sealed class XattrMap
     const int XATTR_CREATE = 1, XATTR_REPLACE = 2, XATTR_SIZE_MAX = 65536;
     readonly Dictionary<string, byte[]> _values = new();
 
-    static bool Supported(string name) =>
+    public static bool Supported(string name) =>
         name.StartsWith("user.", StringComparison.Ordinal) || name.StartsWith("trusted.", StringComparison.Ordinal) || name.StartsWith("security.", StringComparison.Ordinal);
 
     public long Get(string name, Span<byte> value)
@@ -44,6 +44,7 @@ public sealed class XattrMap
     {
         if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) return -Errno.EINVAL;
         if (!Supported(name)) return -Errno.EOPNOTSUPP;
+        if (name.IndexOf('.') == name.Length - 1) return -Errno.EINVAL; // a namespace with no name
         if (value.Length > XATTR_SIZE_MAX) return -Errno.E2BIG;
         bool exists = _values.ContainsKey(name);
         if ((flags & XATTR_CREATE) != 0 && exists) return -Errno.EEXIST;

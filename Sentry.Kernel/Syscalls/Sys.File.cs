@@ -149,7 +149,7 @@ public static partial class Sys
     static long LSeek(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
-        if (f == null) return -Errno.EBADF;
+        if (f == null || (f.Flags & O_PATH) != 0) return -Errno.EBADF;
         if (a.A2 > SEEK_HOLE) return -Errno.EINVAL;
         return f.Seek((long)a.A1, (int)a.A2);
     }
@@ -251,9 +251,12 @@ public static partial class Sys
     static long DoReadLink(Task t, int dirfd, ulong path, ulong buf, long size)
     {
         if ((int)size <= 0) return -Errno.EINVAL;
-        long r = Walk(t, dirfd, path, false, false, out var l, out _);
+        // An empty path reads the link an O_PATH fd refers to.
+        long r = Walk(t, dirfd, path, false, dirfd != AT_FDCWD, out var l, out var file);
         if (r < 0) return r;
-        r = PathWalker.ReadLink(t, l, out var target);
+        string target = "";
+        if (file != null) r = file.Inode == null ? -Errno.ENOENT : file.Inode.ReadLink(t, out target);
+        else r = PathWalker.ReadLink(t, l, out target);
         if (r < 0) return r;
         var bytes = Encoding.UTF8.GetBytes(target);
         int n = (int)Math.Min(bytes.Length, (int)size);
@@ -275,6 +278,7 @@ public static partial class Sys
 
     static long GetCwd(Task t, in SyscallArgs a)
     {
+        if (t.Fs.CwdNode is { IsRemoved: true }) return -Errno.ENOENT;
         var bytes = Encoding.UTF8.GetBytes(t.Fs.Cwd + "\0");
         if (a.A1 < (ulong)bytes.Length) return -Errno.ERANGE;
         return t.Mm.CopyOut(a.A0, bytes) < 0 ? -Errno.EFAULT : bytes.Length;

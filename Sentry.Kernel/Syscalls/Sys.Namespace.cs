@@ -36,7 +36,8 @@ public static partial class Sys
         t[260] = (Task k, in SyscallArgs a) => Chown(k, (int)a.A0, a.A1, (int)a.A2, (int)a.A3, (int)a.A4);
         t[93] = Fchown;
         t[280] = Utimensat;
-        t[74] = t[75] = (Task k, in SyscallArgs a) => k.Fds.Get(Fd(a.A0)) == null ? -Errno.EBADF : 0; // fsync, fdatasync: memory is the medium
+        t[74] = t[75] = (Task k, in SyscallArgs a) => Fsync(k, Fd(a.A0)); // fsync, fdatasync
+        t[277] = SyncFileRange;
         t[162] = (Task k, in SyscallArgs a) => 0;                                                          // sync
         t[306] = (Task k, in SyscallArgs a) => k.Fds.Get(Fd(a.A0)) == null ? -Errno.EBADF : 0;            // syncfs
     }
@@ -73,6 +74,7 @@ public static partial class Sys
     {
         uint type = mode & S_IFMT;
         if (type == 0) type = S_IFREG;
+        if (type == S_IFDIR) return -Errno.EPERM;
         if (type is not (S_IFREG or S_IFIFO or S_IFSOCK or S_IFCHR or S_IFBLK)) return -Errno.EINVAL;
         if (type is S_IFCHR or S_IFBLK && t.Uid != 0) return -Errno.EPERM;
         long r = WalkForChange(t, dirfd, path, true, out var l);
@@ -99,12 +101,13 @@ public static partial class Sys
         if ((flags & RENAME_EXCHANGE) != 0 && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) != 0) return -Errno.EINVAL;
         if ((flags & RENAME_WHITEOUT) != 0) return -Errno.EINVAL; // whiteouts are the overlay's own
         long r = WalkForChange(t, olddirfd, oldpath, false, out var from);
-        if (r == -Errno.ENOTEMPTY) r = -Errno.EBUSY; // rename of ".." or "."
+        if (r is -Errno.ENOTEMPTY or -Errno.EINVAL) r = -Errno.EBUSY; // rename of ".." or "."
         if (r < 0) return r;
         if (from.Node == null) return -Errno.ENOENT;
         r = WalkForChange(t, newdirfd, newpath, false, out var to);
-        if (r == -Errno.ENOTEMPTY) r = -Errno.EBUSY;
+        if (r is -Errno.ENOTEMPTY or -Errno.EINVAL) r = -Errno.EBUSY;
         if (r < 0) return r;
+        if ((from.TrailingSlash || to.TrailingSlash) && !from.Node.IsDir) return -Errno.ENOTDIR;
         if (Permission.StickyForbids(t, from.Parent!, from.Node)) return -Errno.EPERM;
         if (to.Node != null && Permission.StickyForbids(t, to.Parent!, to.Node)) return -Errno.EPERM;
         // Moving a directory into itself: the destination path lies under the source path.
@@ -135,6 +138,24 @@ public static partial class Sys
         return to.Parent!.Link(t, to.LastName, src);
     }
 
+    /// <summary>fsync: the overlay and tmpfs live in memory, so there is nothing to flush; pipes and sockets cannot be synced.</summary>
+    static long Fsync(Task t, int fd)
+    {
+        var f = t.Fds.Get(fd);
+        if (f == null || (f.Flags & O_PATH) != 0) return -Errno.EBADF;
+        return f.Inode == null && f is not HostStdio ? -Errno.EINVAL : 0;
+    }
+
+    static long SyncFileRange(Task t, in SyscallArgs a)
+    {
+        const uint SYNC_FILE_RANGE_ALL = 7;
+        var f = t.Fds.Get(Fd(a.A0));
+        if ((a.A3 & ~(ulong)SYNC_FILE_RANGE_ALL) != 0 || (long)a.A1 < 0 || (long)a.A2 < 0 || (long)a.A1 + (long)a.A2 < 0) return -Errno.EINVAL;
+        if (f == null || (f.Flags & O_PATH) != 0) return -Errno.EBADF;
+        if (f.Inode == null) return f is HostStdio ? 0 : -Errno.ESPIPE;
+        return f.Inode.IsRegular || f.Inode.IsDir || f.Inode.IsSymlink ? 0 : -Errno.ESPIPE;
+    }
+
     static long Ftruncate(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
@@ -157,10 +178,10 @@ public static partial class Sys
         return l.Node.SetAttr(t, new SetAttr { Mask = SetAttr.Fields.Size, Size = (long)a.A1 });
     }
 
-    /// <summary>fallocate(2) mode 0 (allocate, growing the size) and FALLOC_FL_KEEP_SIZE; hole punching and the rest are EOPNOTSUPP, as on file systems without them.</summary>
+    /// <summary>fallocate(2): mode 0 (allocate, growing the size), FALLOC_FL_KEEP_SIZE and FALLOC_FL_PUNCH_HOLE; the other modes are EOPNOTSUPP, as on file systems without them.</summary>
     static long Fallocate(Task t, in SyscallArgs a)
     {
-        const int FALLOC_FL_KEEP_SIZE = 1;
+        const int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2;
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
         int mode = (int)a.A1;
@@ -170,11 +191,11 @@ public static partial class Sys
         if (f.Inode == null) return -Errno.ESPIPE;
         if (f.Inode.IsDir) return -Errno.EISDIR;
         if (!f.Inode.IsRegular) return -Errno.ENODEV;
-        if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) return -Errno.EOPNOTSUPP;
         if (offset + len < 0) return -Errno.EFBIG;
-        f.Inode.Stat(out var st);
-        if ((mode & FALLOC_FL_KEEP_SIZE) != 0 || offset + len <= st.st_size) return 0;
-        return f.Inode.SetAttr(t, new SetAttr { Mask = SetAttr.Fields.Size, Size = offset + len });
+        if ((mode & FALLOC_FL_PUNCH_HOLE) != 0)
+            return (mode & FALLOC_FL_KEEP_SIZE) == 0 ? -Errno.EOPNOTSUPP : f.Inode.PunchHole(t, offset, len);
+        if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) return -Errno.EOPNOTSUPP;
+        return f.Inode.Allocate(t, offset, len, (mode & FALLOC_FL_KEEP_SIZE) != 0);
     }
 
     /// <summary>The node a path call (or AT_EMPTY_PATH on an fd) names, following the last symlink when asked.</summary>

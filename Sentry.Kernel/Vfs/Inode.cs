@@ -21,6 +21,8 @@ public abstract class Inode
     public bool IsDir => (Mode & Linux.S_IFMT) == Linux.S_IFDIR;
     public bool IsRegular => (Mode & Linux.S_IFMT) == Linux.S_IFREG;
     public bool IsSymlink => (Mode & Linux.S_IFMT) == Linux.S_IFLNK;
+    /// <summary>A directory that was removed while still open or a working directory.</summary>
+    public virtual bool IsRemoved => false;
 
     /// <summary>The errno for changing this node's file system when it cannot be changed.</summary>
     protected virtual int ReadOnlyErrno => Errno.EROFS;
@@ -70,6 +72,12 @@ public abstract class Inode
     /// <summary>chmod, chown, truncate, utimens: the fields <paramref name="attr"/> names.</summary>
     public virtual long SetAttr(Task task, in SetAttr attr) => -ReadOnlyErrno;
 
+    /// <summary>fallocate mode 0 or FALLOC_FL_KEEP_SIZE: reserve [offset, offset+length), growing the size unless <paramref name="keepSize"/>.</summary>
+    public virtual long Allocate(Task task, long offset, long length, bool keepSize) => -Errno.EOPNOTSUPP;
+
+    /// <summary>fallocate FALLOC_FL_PUNCH_HOLE: the range reads as zeros afterwards, the size stays.</summary>
+    public virtual long PunchHole(Task task, long offset, long length) => -Errno.EOPNOTSUPP;
+
     /// <summary>getxattr: the value's length (copied into <paramref name="value"/> unless it is empty), -ENODATA, -ERANGE.</summary>
     public virtual long GetXattr(Task task, string name, Span<byte> value) => -Errno.ENODATA;
     /// <summary>listxattr: the NUL-terminated names' total length (copied unless <paramref name="list"/> is empty), -ERANGE.</summary>
@@ -78,12 +86,16 @@ public abstract class Inode
     public virtual long SetXattr(Task task, string name, ReadOnlySpan<byte> value, int flags) => ReadOnlyErrno == Errno.EROFS ? -Errno.EROFS : -Errno.EOPNOTSUPP;
     public virtual long RemoveXattr(Task task, string name) => ReadOnlyErrno == Errno.EROFS ? -Errno.EROFS : -Errno.EOPNOTSUPP;
 
+    /// <summary>struct statfs f_flags bits.</summary>
+    public const long ST_RDONLY = 1, ST_VALID = 0x20;
+
     /// <summary>statfs(2) of the file system this node is on: the 15 longs of <c>struct statfs</c>, zeroed by the caller.</summary>
     public virtual long StatFs(Span<long> st)
     {
         st[0] = 0x01021994; // TMPFS_MAGIC: Sentry's in-memory file systems
-        st[1] = st[10] = 4096;
-        st[8] = 255;
+        st[1] = st[9] = 4096; // f_bsize, f_frsize
+        st[8] = 255;          // f_namelen
+        st[10] = ST_VALID;
         return 0;
     }
 }

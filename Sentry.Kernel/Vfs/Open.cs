@@ -22,7 +22,7 @@ public static class Open
         if (node == null)
         {
             if ((flags & O_CREAT) == 0 || isPath) { error = -Errno.ENOENT; return null; }
-            if ((flags & O_DIRECTORY) != 0) { error = -Errno.EISDIR; return null; }
+            if ((flags & O_DIRECTORY) != 0 || l.TrailingSlash) { error = -Errno.EISDIR; return null; }
             if (l.Parent == null) { error = -Errno.ENOENT; return null; }
             int perm = Permission.ForDirChange(task, l.Parent);
             if (perm != 0) { error = -perm; return null; }
@@ -33,6 +33,7 @@ public static class Open
         }
         if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) { error = -Errno.EEXIST; return null; }
         if (node.IsSymlink && !isPath) { error = -Errno.ELOOP; return null; }
+        if (node.IsDir && (flags & O_CREAT) != 0) { error = -Errno.EISDIR; return null; }
         if ((flags & O_DIRECTORY) != 0 && !node.IsDir) { error = -Errno.ENOTDIR; return null; }
         if (node.IsDir && wantsWrite) { error = -Errno.EISDIR; return null; }
         if (!isPath)
@@ -81,7 +82,7 @@ public static class Open
         if ((mode & W_OK) != 0 && !node.IsDir && (node.Mode & S_IFMT) is not (S_IFCHR or S_IFIFO or S_IFSOCK))
         {
             var st = new long[15];
-            if (node.StatFs(st) == 0 && (st[9] & 1) != 0) return -Errno.EROFS;
+            if (node.StatFs(st) == 0 && (st[10] & Inode.ST_RDONLY) != 0) return -Errno.EROFS;
         }
         return 0;
     }

@@ -14,6 +14,8 @@ public readonly record struct Lookup(int Error, string Path, Inode? Node, Inode?
     public uint Mode => Node?.Mode ?? 0;
     public bool IsDir => Node?.IsDir ?? false;
     public bool IsSymlink => Node?.IsSymlink ?? false;
+    /// <summary>The path ended in "/": only a directory may be there (or be made there).</summary>
+    public bool TrailingSlash { get; init; }
     public static Lookup Fail(int errno) => new(-errno, "", null, null, "");
 }
 
@@ -146,7 +148,7 @@ public static class PathWalker
         // "dir/" must name a directory.
         if (node != null && path.EndsWith('/') && !node.IsDir) return Lookup.Fail(Errno.ENOTDIR);
         string name = pos.Names.Count > 0 ? pos.Names[^1] : "";
-        return new Lookup(0, pos.Path, node, pos.ParentOfTop(task), name);
+        return new Lookup(0, pos.Path, node, pos.ParentOfTop(task), name) { TrailingSlash = path.EndsWith('/') };
     }
 
     static bool AllEmpty(LinkedList<string> q)

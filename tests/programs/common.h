@@ -30,6 +30,7 @@ static inline const char *errname(int e)
     E(ENFILE) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS)
     E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ELOOP)
     E(ENOTEMPTY) E(EOVERFLOW) E(ETIMEDOUT) E(EOPNOTSUPP) E(ENODATA)
+    E(ENOLCK) E(EDEADLK)
 #undef E
     default: {
         static char buf[32];
