@@ -5,7 +5,7 @@ namespace Sentry.Kernel.Fs;
 /// the host's, read-only, until the overlay lands: a tmpfs there would hide the host's files.)
 /// The path walker asks which mount (if any) a canonical path is under.
 /// </summary>
-public sealed class MountTable
+public sealed partial class MountTable
 {
     public readonly record struct Mount(string[] At, Tmpfs Fs)
     {

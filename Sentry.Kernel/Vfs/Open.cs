@@ -30,13 +30,7 @@ public static unsafe class Open
         if ((flags & O_DIRECTORY) != 0 && !l.IsDir && !(l.IsSymlink && isPath)) { error = -Errno.ENOTDIR; return null; }
         if (l.IsDir && wantsWrite && !isPath) { error = -Errno.EISDIR; return null; }
         int keep = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY | O_NOATIME | O_DSYNC | O_SYNC | O_LARGEFILE | O_DIRECT);
-        if (l.Node != null)
-        {
-            if (l.IsDir) return new SyntheticDirectory(l.Node, keep, l.Path);
-            if (l.Node.Type == VirtualNode.NodeType.CharDevice) return new CharDevice(l.Node.Device, keep, l.Path);
-            error = -Errno.ELOOP;
-            return null;
-        }
+        if (l.Node != null) return l.Node.Open(task, keep, wantsWrite, l.Path, out error);
         if (wantsWrite && !isPath) { error = -Errno.EROFS; return null; }
         uint type = l.Mode & S_IFMT;
         if (!isPath && type != S_IFREG && type != S_IFDIR) { error = -Errno.EACCES; return null; }

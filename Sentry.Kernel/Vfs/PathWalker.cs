@@ -70,7 +70,7 @@ public static unsafe class PathWalker
             if (c == "..")
             {
                 if (stack.Count > 0) stack.RemoveAt(stack.Count - 1);
-                (exists, mode, node) = (true, Linux.S_IFDIR, VirtualFor(stack));
+                (exists, mode, node) = (true, Linux.S_IFDIR, VirtualFor(task, stack));
                 tmp = task.Sandbox.Mounts.NodeAt(stack);
                 tmpParent = tmp?.Parent;
                 continue;
@@ -93,7 +93,7 @@ public static unsafe class PathWalker
             }
             else if (virt != null)
             {
-                node = Descend(virt, stack);
+                node = Descend(task, virt, stack);
                 if (node == null) { exists = false; mode = 0; if (!last) return Lookup.Fail(Errno.ENOENT); continue; }
                 exists = true;
                 mode = node.Stat().st_mode;
@@ -127,14 +127,14 @@ public static unsafe class PathWalker
                 var parts = target.Split('/');
                 for (int i = parts.Length - 1; i >= 0; i--) queue.AddFirst(parts[i]);
                 mode = Linux.S_IFDIR;
-                node = VirtualFor(stack);
+                node = VirtualFor(task, stack);
                 exists = true;
             }
         }
         // "dir/" must name a directory.
         if (exists && path.EndsWith('/') && (mode & Linux.S_IFMT) != Linux.S_IFDIR) return Lookup.Fail(Errno.ENOTDIR);
         bool inTmpfs = task.Sandbox.Mounts.Find(stack) != null;
-        return new Lookup(0, Join(stack), exists, mode, !inTmpfs && VirtualRoot(stack) != null ? node ?? VirtualFor(stack) : null)
+        return new Lookup(0, Join(stack), exists, mode, !inTmpfs && VirtualRoot(stack) != null ? node ?? VirtualFor(task, stack) : null)
         {
             Tmp = inTmpfs && exists ? tmp : null,
             TmpParent = inTmpfs ? tmpParent : null,
@@ -158,17 +158,17 @@ public static unsafe class PathWalker
         _ => null,
     };
 
-    static VirtualNode? Descend(VirtualNode root, List<string> stack)
+    static VirtualNode? Descend(Task task, VirtualNode root, List<string> stack)
     {
         VirtualNode? n = root;
-        for (int i = 1; i < stack.Count && n != null; i++) n = n.Child(stack[i]);
+        for (int i = 1; i < stack.Count && n != null; i++) n = n.Child(stack[i], task);
         return n;
     }
 
-    static VirtualNode? VirtualFor(List<string> stack)
+    static VirtualNode? VirtualFor(Task task, List<string> stack)
     {
         var root = VirtualRoot(stack);
-        return root == null ? null : Descend(root, stack);
+        return root == null ? null : Descend(task, root, stack);
     }
 
     static string? ReadHostLink(string path)

@@ -1,19 +1,24 @@
-using System.Buffers.Binary;
-using System.Text;
 using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
 
 namespace Sentry.Kernel.Vfs;
 
-/// <summary>An open directory of Sentry's own (devfs, the placeholder /proc and /sys): lists fixed entries.</summary>
+/// <summary>
+/// An open directory of Sentry's own trees (devfs, procfs, sysfs). The entries are taken by the
+/// first getdents and again after a rewind, as the opening task sees them: /proc/self/fd lists
+/// the fd of the directory itself, as on Linux, and offsets stay stable between getdents calls.
+/// </summary>
 public sealed class SyntheticDirectory : FileDescription
 {
-    const byte DT_DIR = 4, DT_CHR = 2, DT_LNK = 10;
     readonly VirtualNode _node;
+    readonly Task _task;
+    List<(string Name, byte Type, ulong Ino)>? _entries;
     long _pos;
 
-    public SyntheticDirectory(VirtualNode node, int flags, string path)
+    public SyntheticDirectory(VirtualNode node, Task task, int flags, string path)
     {
         _node = node;
+        _task = task;
         Flags = flags;
         Path = path;
     }
@@ -25,16 +30,32 @@ public sealed class SyntheticDirectory : FileDescription
     public override long Seek(long offset, int whence)
     {
         if (whence != Linux.SEEK_SET || offset < 0) return -Errno.EINVAL;
-        _pos = Math.Min(offset, int.MaxValue);
-        return _pos;
+        lock (this)
+        {
+            // rewinddir: list what exists now.
+            if (offset == 0) _entries = null;
+            _pos = Math.Min(offset, int.MaxValue);
+            return _pos;
+        }
     }
 
     public override long GetDents64(Span<byte> buffer)
     {
-        // Entries: ".", "..", then the children, each a struct linux_dirent64.
-        var names = new List<(string, byte, ulong)> { (".", DT_DIR, _node.Ino), ("..", DT_DIR, _node.Ino) };
-        foreach (var c in _node.Children)
-            names.Add((c.Name, c.Type switch { VirtualNode.NodeType.Dir => DT_DIR, VirtualNode.NodeType.Symlink => DT_LNK, _ => DT_CHR }, c.Ino));
-        return Dirent64.Fill(buffer, names, ref _pos);
+        lock (this) return Dirent64.Fill(buffer, _entries ??= Snapshot(), ref _pos);
+    }
+
+    // ".", "..", then the children.
+    List<(string, byte, ulong)> Snapshot()
+    {
+        var names = new List<(string, byte, ulong)> { (".", Dirent64.DT_DIR, _node.Ino), ("..", Dirent64.DT_DIR, _node.Ino) };
+        foreach (var c in _node.Entries(_task))
+            names.Add((c.Name, c.Type switch
+            {
+                VirtualNode.NodeType.Dir => Dirent64.DT_DIR,
+                VirtualNode.NodeType.Symlink => Dirent64.DT_LNK,
+                VirtualNode.NodeType.File => Dirent64.DT_REG,
+                _ => Dirent64.DT_CHR,
+            }, c.Ino));
+        return names;
     }
 }
