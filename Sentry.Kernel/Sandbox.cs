@@ -20,7 +20,7 @@ public sealed class SandboxStartException(int exitCode, string message) : Except
 /// One sandbox: a kernel instance on a platform running one application. The embedding API:
 /// <see cref="Run"/> starts the program and returns its exit status.
 /// </summary>
-public sealed class Sandbox
+public sealed partial class Sandbox
 {
     const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -153,7 +153,7 @@ public sealed class Sandbox
             task.Fs.SetCwd(cwd.Path, cwd.Node);
 
             var exe = FindProgram(task);
-            long r = Exec.Run(task, exe, exe.Path, [.. Options.Args], Options.Env);
+            long r = Exec.Run(task, exe, Options.Program.Contains('/') ? Options.Program : exe.Path, [.. Options.Args], Options.Env);
             if (r < 0)
             {
                 int code = r == -Errno.ENOENT ? 127 : 126;

@@ -21,10 +21,10 @@ public sealed class MountTable
     {
         RootOverlay = new Overlay(lower, new Tmpfs());
         Root = RootOverlay.Root;
-        Add(["dev"], new SyntheticInode(VirtualNode.BuildDev(), SyntheticInode.TMPFS_MAGIC), "devtmpfs", "devtmpfs", "rw,nosuid,relatime");
-        Add(["dev", "shm"], new Tmpfs().Root, "shm", "tmpfs", "rw,nosuid,nodev");
         Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
+        Add(["dev"], new SyntheticInode(VirtualNode.BuildDev(), SyntheticInode.TMPFS_MAGIC), "devtmpfs", "devtmpfs", "rw,nosuid,relatime");
+        Add(["dev", "shm"], new Tmpfs().Root, "shm", "tmpfs", "rw,nosuid,nodev");
     }
 
     /// <summary>The mounts in the order they were made (for /proc/mounts).</summary>

@@ -65,6 +65,8 @@ public static partial class ElfLoader
         Word(0);
         foreach (var (k, v) in aux) { Word(k); Word(v); }
         if (mm.CopyOut(sp, block) < 0) return -Errno.E2BIG;
+        ulong envStart = envAddrs.Length > 0 ? envAddrs[0] : execFnAddr;
+        mm.Layout = new Memory.StackLayout(sp, argAddrs.Length > 0 ? argAddrs[0] : envStart, envStart, envStart, execFnAddr);
 
         ref var regs = ref task.Cpu.Regs;
         regs = default;

@@ -17,6 +17,7 @@ public static class Exec
     /// <summary>Replaces <paramref name="task"/>'s program. Returns 0 or -errno (the old image untouched).</summary>
     public static long Run(Task task, Lookup l, string filename, List<string> argv, IReadOnlyList<string> envp)
     {
+        string comm = CommOf(filename);
         for (int depth = 0; ; depth++)
         {
             if (!l.Exists) return -Errno.ENOENT;
@@ -67,11 +68,23 @@ public static class Exec
             oldMm.ReleaseUser(); // a vfork parent may still be using it
         }
         task.Group.Execed = true;
+        task.Comm = comm;
         Sandbox.ReleaseVfork(task);
         task.Fds.CloseOnExec();
         task.Signals.ResetForExec();
         task.ClearChildTid = 0;
         task.RobustList = 0;
         return 0;
+    }
+
+    /// <summary>
+    /// The name exec gives the process (Linux's comm, from bprm->filename): the last component of
+    /// the path it was exec'd by, not of the file a symlink led to (/bin/sh runs as "sh"), nor of a
+    /// script's interpreter; at most 15 bytes.
+    /// </summary>
+    static string CommOf(string filename)
+    {
+        string name = filename[(filename.LastIndexOf('/') + 1)..];
+        return name.Length > 15 ? name[..15] : name;
     }
 }

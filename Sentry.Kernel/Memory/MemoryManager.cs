@@ -109,7 +109,7 @@ public sealed partial class MemoryManager : IDisposable
             }
             foreach (var v in _vmas)
                 if (v.Shm == null && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
-            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk };
+            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout };
             foreach (var v in _vmas) child._vmas.Add(v.Clone());
             child._pages.EnsureCapacity(_pages.Count);
             foreach (var va in _pages.Keys)

@@ -9,7 +9,7 @@ namespace Sentry.Kernel.Tasks;
 /// One application thread: its registers, its platform context and the process state it points
 /// at (address space, fd table, fs context). Run by one dedicated host thread.
 /// </summary>
-public sealed class Task
+public sealed partial class Task
 {
     public required Sandbox Sandbox { get; init; }
     public required MemoryManager Mm { get; set; }

@@ -3,7 +3,7 @@ using Sentry.Kernel.Abi;
 namespace Sentry.Kernel.Vfs;
 
 /// <summary>A process's file descriptor table: fd number -> open file description plus FD_CLOEXEC.</summary>
-public sealed class FdTable
+public sealed partial class FdTable
 {
     struct Entry { public FileDescription? File; public bool CloseOnExec; }
 

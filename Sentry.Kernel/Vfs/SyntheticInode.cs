@@ -5,7 +5,7 @@ namespace Sentry.Kernel.Vfs;
 
 /// <summary>
 /// Sentry's own trees (/dev, /proc, /sys) as inodes: a <see cref="VirtualNode"/> seen through the
-/// VFS. Nothing in them can be created, removed or changed by the application (EACCES, as Linux
+/// VFS. Nothing in them can be created, removed or renamed by the application (EACCES, as Linux
 /// answers an unprivileged write to procfs or sysfs).
 /// </summary>
 /// <param name="magic">statfs f_type of the tree (PROC_SUPER_MAGIC, SYSFS_MAGIC, TMPFS_MAGIC for /dev).</param>
@@ -16,8 +16,8 @@ public sealed class SyntheticInode(VirtualNode node, long magic) : Inode
     public VirtualNode Node { get; } = node;
 
     public override uint Mode => Node.Stat().st_mode;
-    public override uint Uid => 0;
-    public override uint Gid => 0;
+    public override uint Uid => Node.Uid;
+    public override uint Gid => Node.Gid;
     protected override int ReadOnlyErrno => Errno.EACCES;
 
     public override long Stat(out LinuxStat st) { st = Node.Stat(); return 0; }
@@ -26,7 +26,7 @@ public sealed class SyntheticInode(VirtualNode node, long magic) : Inode
     {
         child = null;
         if (Node.Type != VirtualNode.NodeType.Dir) return -Errno.ENOTDIR;
-        var c = Node.Child(name);
+        var c = Node.Child(name, task);
         if (c == null) return -Errno.ENOENT;
         child = new SyntheticInode(c, magic);
         return 0;
@@ -35,7 +35,7 @@ public sealed class SyntheticInode(VirtualNode node, long magic) : Inode
     public override long ReadDir(Task task, List<DirEntry> entries)
     {
         if (Node.Type != VirtualNode.NodeType.Dir) return -Errno.ENOTDIR;
-        foreach (var c in Node.Children) entries.Add(new DirEntry(c.Name, DirEntry.TypeOf(c.Stat().st_mode), c.Ino));
+        foreach (var c in Node.Entries(task)) entries.Add(new DirEntry(c.Name, DirEntry.TypeOf(c.Stat().st_mode), c.Ino));
         return 0;
     }
 
@@ -47,13 +47,9 @@ public sealed class SyntheticInode(VirtualNode node, long magic) : Inode
 
     public override long Open(Task task, int flags, string path, out FileDescription? file)
     {
-        file = Node.Type switch
-        {
-            VirtualNode.NodeType.Dir => new DirectoryFile(this, flags, path),
-            VirtualNode.NodeType.CharDevice => new CharDevice(Node.Device, flags, path),
-            _ => null,
-        };
-        return file == null ? -Errno.ELOOP : 0;
+        bool wantsWrite = (flags & Linux.O_PATH) == 0 && ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0);
+        file = Node.Open(task, flags, wantsWrite, path, out int error);
+        return file == null ? error : 0;
     }
 
     public override long StatFs(Span<long> st)

@@ -1,44 +1,127 @@
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Tasks;
+using Sentry.Kernel.Vfs.Proc;
 
 namespace Sentry.Kernel.Vfs;
 
 /// <summary>
 /// A node of Sentry's own trees that shadow the host's /dev, /proc and /sys: the application sees
 /// these, never the host's (which would expose host processes and devices).
+/// A node is either fixed (built once with the tree) or made on demand by a directory's
+/// <see cref="Lookup"/> for something that exists only for a while (a process, an fd); such nodes
+/// are cheap, short-lived objects that capture what they describe and get stable inode numbers
+/// from their parent's and their own name (<see cref="InoOf"/>), so stat and readdir agree across lookups.
 /// </summary>
 public sealed class VirtualNode
 {
-    public enum NodeType { Dir, CharDevice, Symlink }
+    public enum NodeType { Dir, CharDevice, Symlink, File }
+
+    /// <summary>st_dev of devfs nodes (each tree sets its own on its nodes).</summary>
+    public const ulong DevfsDev = 5;
 
     static ulong s_nextIno = 0x5e000;
 
     public string Name { get; }
     public NodeType Type { get; }
-    public ulong Ino { get; } = Interlocked.Increment(ref s_nextIno);
+    public ulong Ino { get; }
+    /// <summary>Fixed children of a directory, listed before the computed ones.</summary>
     public List<VirtualNode> Children { get; } = new();
     public CharDevice.Kind Device { get; init; }
     /// <summary>Symlink target, computed per task (e.g. /proc/self/exe).</summary>
     public Func<Task, string>? Target { get; init; }
+    /// <summary>Regular file: its contents, generated once per open for the opening task (see <see cref="GeneratedFile"/>).</summary>
+    public ContentGenerator? Content { get; init; }
+    /// <summary>Directory: a child that is not fixed, looked up by name for the walking task (e.g. /proc/&lt;pid&gt;); null when absent.</summary>
+    public Func<Task, string, VirtualNode?>? Lookup { get; init; }
+    /// <summary>Directory: the computed children as readdir lists them for the task (after <see cref="Children"/>).</summary>
+    public Func<Task, IEnumerable<VirtualNode>>? List { get; init; }
+    /// <summary>Permission bits; -1 means the type's default (dir 0555, symlink 0777, device 0666, file 0444).</summary>
+    public int Perm { get; init; } = -1;
+    /// <summary>Owner: /proc/&lt;pid&gt; entries belong to the process's user (ps reads the owner of the directory).</summary>
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    /// <summary>st_dev: which of Sentry's file systems the node belongs to.</summary>
+    public ulong Dev { get; init; } = DevfsDev;
+    /// <summary>
+    /// Regular file: what writing does. 0: an open for writing is refused (EACCES) even for root, as
+    /// for /proc/sys and sysfs files. Otherwise root may open it for writing (its DAC override, as on
+    /// Linux) and every write fails with this -errno (EINVAL, EIO: procfs files without a write method).
+    /// </summary>
+    public int WriteError { get; init; }
+    /// <summary>st_atime/st_mtime/st_ctime in seconds since the epoch (procfs: when the node came to be).</summary>
+    public long Time { get; init; }
 
-    public VirtualNode(string name, NodeType type) { Name = name; Type = type; }
+    /// <summary>A node; <paramref name="ino"/> 0 takes the next fixed inode number.</summary>
+    public VirtualNode(string name, NodeType type, ulong ino = 0)
+    {
+        Name = name;
+        Type = type;
+        Ino = ino != 0 ? ino : Interlocked.Increment(ref s_nextIno);
+    }
 
     public VirtualNode Add(VirtualNode child) { Children.Add(child); return this; }
-    public VirtualNode? Child(string name) => Children.Find(c => c.Name == name);
 
-    public LinuxStat Stat() => new()
+    /// <summary>The child called <paramref name="name"/> as <paramref name="task"/> sees it: a fixed one, else a computed one, else null.</summary>
+    public VirtualNode? Child(string name, Task task)
     {
-        st_dev = 5, st_ino = Ino, st_nlink = Type == NodeType.Dir ? 2UL : 1UL, st_blksize = 4096,
-        st_mode = Type switch
-        {
-            NodeType.Dir => (uint)(Linux.S_IFDIR | 0x16d),      // 0555
-            NodeType.Symlink => (uint)(Linux.S_IFLNK | 0x1ff),  // 0777
-            _ => (uint)(Linux.S_IFCHR | 0x1b6),                  // 0666
-        },
-        st_rdev = Type == NodeType.CharDevice ? LinuxStatx.MakeDev(1, (uint)Device) : 0,
-    };
+        foreach (var c in Children)
+            if (c.Name == name) return c;
+        return Lookup?.Invoke(task, name);
+    }
 
-    /// <summary>The trees: /dev with the memory devices, /proc with only self/exe until procfs exists, empty /sys.</summary>
+    /// <summary>Every child as <paramref name="task"/> would list it: the fixed ones, then the computed ones.</summary>
+    public IEnumerable<VirtualNode> Entries(Task task) => List == null ? Children : Children.Concat(List(task));
+
+    /// <summary>
+    /// A stable inode number for a computed node: the same parent and name give the same number on
+    /// every lookup (FNV-1a), kept clear of the fixed nodes' counter.
+    /// </summary>
+    public static ulong InoOf(ulong parentIno, string name)
+    {
+        ulong h = 0xcbf29ce484222325UL ^ parentIno;
+        foreach (char c in name) { h ^= c; h *= 0x100000001b3UL; }
+        return (h & 0x7fff_ffff_ffffUL) | 0x1_0000_0000UL;
+    }
+
+    public LinuxStat Stat()
+    {
+        int perm = Perm >= 0 ? Perm : Type switch { NodeType.Dir => 0x16d, NodeType.Symlink => 0x1ff, NodeType.File => 0x124, _ => 0x1b6 };
+        uint type = Type switch { NodeType.Dir => Linux.S_IFDIR, NodeType.Symlink => Linux.S_IFLNK, NodeType.File => Linux.S_IFREG, _ => Linux.S_IFCHR };
+        ulong subdirs = 0;
+        if (Type == NodeType.Dir) foreach (var c in Children) if (c.Type == NodeType.Dir) subdirs++;
+        return new LinuxStat
+        {
+            st_dev = Dev, st_ino = Ino, st_nlink = Type == NodeType.Dir ? 2 + subdirs : 1UL, st_blksize = 4096,
+            st_mode = type | (uint)perm, st_uid = Uid, st_gid = Gid,
+            st_rdev = Type == NodeType.CharDevice ? LinuxStatx.MakeDev(1, (uint)Device) : 0,
+            st_atime = Time, st_mtime = Time, st_ctime = Time,
+        };
+    }
+
+    /// <summary>
+    /// open(2) of this node for <paramref name="task"/> with the kept open flags <paramref name="flags"/>;
+    /// <paramref name="wantsWrite"/> when the open asked for write access or O_TRUNC. Null with
+    /// <paramref name="error"/> (-errno) when it cannot be opened.
+    /// </summary>
+    public FileDescription? Open(Task task, int flags, bool wantsWrite, string path, out int error)
+    {
+        error = 0;
+        bool isPath = (flags & Linux.O_PATH) != 0;
+        switch (Type)
+        {
+            case NodeType.Dir: return new SyntheticDirectory(this, task, flags, path);
+            case NodeType.CharDevice: return new CharDevice(Device, flags, path);
+            case NodeType.File:
+                // Generated files are read-only (0444): only root gets past the mode, and only where Linux lets it.
+                if (wantsWrite && !isPath && (WriteError == 0 || task.Uid != 0)) { error = -Errno.EACCES; return null; }
+                return GeneratedFile.Open(this, task, flags, path, out error);
+            default:
+                error = -Errno.ELOOP;
+                return null;
+        }
+    }
+
+    /// <summary>The trees: /dev with the memory devices, /proc (procfs) and /sys (a minimal sysfs).</summary>
     public static VirtualNode BuildDev()
     {
         var dev = new VirtualNode("dev", NodeType.Dir);
@@ -48,12 +131,7 @@ public sealed class VirtualNode
         return dev;
     }
 
-    public static VirtualNode BuildProc()
-    {
-        var self = new VirtualNode("self", NodeType.Dir)
-            .Add(new VirtualNode("exe", NodeType.Symlink) { Target = t => t.ExePath });
-        return new VirtualNode("proc", NodeType.Dir).Add(self);
-    }
+    public static VirtualNode BuildProc() => ProcFs.Build();
 
-    public static VirtualNode BuildSys() => new("sys", NodeType.Dir);
+    public static VirtualNode BuildSys() => SysFs.Build();
 }
