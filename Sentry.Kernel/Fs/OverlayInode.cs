@@ -182,6 +182,16 @@ public sealed class OverlayInode : Inode
         return r;
     }
 
+    public override long CreateUnnamed(Task task, uint mode, bool linkable, out Inode? node)
+    {
+        node = null;
+        long r = CopyUp(task);
+        if (r < 0) return r;
+        r = Upper!.CreateUnnamed(task, mode, linkable, out var up);
+        if (r == 0) node = new OverlayInode(_fs, this, "", (TmpfsNode)up!, null);
+        return r;
+    }
+
     public override long MakeDir(Task task, string name, uint mode)
     {
         long r = PrepareEntry(task, name, out bool hadWhiteout);

@@ -26,6 +26,8 @@ public sealed class TmpfsNode : Inode
     public bool Opaque;
     /// <summary>Pages that hold data (written, not holes): st_blocks counts these, as tmpfs does.</summary>
     readonly PageSet _written = new();
+    /// <summary>An O_TMPFILE file (no name yet) that linkat may still give a name.</summary>
+    public bool Linkable;
     /// <summary>Extended attributes, made on first set.</summary>
     public XattrMap? Xattrs;
     /// <summary>The pipe behind a FIFO, made on first open.</summary>
@@ -139,6 +141,22 @@ public sealed class TmpfsNode : Inode
         }
     }
 
+    public override long CreateUnnamed(Task task, uint mode, bool linkable, out Inode? node)
+    {
+        node = null;
+        if (!IsDir) return -Errno.ENOTDIR;
+        lock (Lock)
+        {
+            var n = Fs.NewNode((uint)Linux.S_IFREG | (mode & 0xfff));
+            n.Nlink = 0;
+            n.Linkable = linkable;
+            n.OwnerUid = task.Uid;
+            n.OwnerGid = task.Gid;
+            node = n;
+        }
+        return 0;
+    }
+
     public override long MakeDir(Task task, string name, uint mode)
     {
         lock (Lock)
@@ -174,7 +192,8 @@ public sealed class TmpfsNode : Inode
         lock (Lock)
         {
             if (!IsDir) return -Errno.ENOTDIR;
-            if (Nlink == 0 || src.Nlink == 0) return -Errno.ENOENT;
+            if (Nlink == 0 || (src.Nlink == 0 && !src.Linkable)) return -Errno.ENOENT;
+            src.Linkable = false;
             if (Children!.ContainsKey(name)) return -Errno.EEXIST;
             if (src.IsDir) return -Errno.EPERM;
             src.Nlink++;

@@ -191,9 +191,27 @@ public static partial class Sys
         bool follow = (flags & O_NOFOLLOW) == 0 && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
         long r = Walk(t, dirfd, pathAddr, follow, false, out var l, out _);
         if (r < 0) return r;
-        if ((flags & O_TMPFILE) == O_TMPFILE) return l.Exists && l.IsDir ? -Errno.EOPNOTSUPP : -Errno.ENOENT;
+        if ((flags & O_TMPFILE) == O_TMPFILE) return OpenUnnamed(t, l, flags, mode);
         var f = Open.File(t, l, flags | O_LARGEFILE, out int err, mode);
         if (f == null) return err;
+        return t.Fds.Install(f, (flags & O_CLOEXEC) != 0);
+    }
+
+    /// <summary>open(dir, O_TMPFILE): an unnamed regular file in the directory's file system, linkable later unless O_EXCL.</summary>
+    static long OpenUnnamed(Task t, in Lookup l, int flags, int mode)
+    {
+        int acc = flags & O_ACCMODE;
+        if (acc == O_RDONLY || acc == O_ACCMODE) return -Errno.EINVAL;
+        if (l.Node == null) return -Errno.ENOENT;
+        if (!l.Node.IsDir) return -Errno.ENOTDIR;
+        if (!Permission.May(t, l.Node, W_OK | X_OK)) return -Errno.EACCES;
+        long r = l.Node.CreateUnnamed(t, (uint)(mode & ~t.Fs.Umask & 0xfff), (flags & O_EXCL) == 0, out var node);
+        if (r < 0) return r;
+        node!.Stat(out var st);
+        r = node.Open(t, flags & ~(O_TMPFILE & ~O_DIRECTORY) & ~O_DIRECTORY, $"{(l.Path == "/" ? "" : l.Path)}/#{st.st_ino} (deleted)", out var f);
+        if (r < 0) return r;
+        f!.Flags = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_LARGEFILE);
+        f.Inode = node;
         return t.Fds.Install(f, (flags & O_CLOEXEC) != 0);
     }
 

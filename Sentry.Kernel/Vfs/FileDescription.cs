@@ -53,6 +53,13 @@ public abstract class FileDescription
     /// <summary>Host fd whose readiness the host must be asked about (stdio), or -1.</summary>
     public virtual int HostPollFd => -1;
 
+    /// <summary>
+    /// open(2) of this file again through a magic link when it has no <see cref="Inode"/>: a new
+    /// description with <paramref name="flags"/>, or null when the file cannot be reopened (ENXIO,
+    /// as for sockets and anonymous inodes on Linux).
+    /// </summary>
+    public virtual FileDescription? Reopen(Task task, int flags) => null;
+
     /// <summary>Backing for mmap, or null when the file cannot be mapped (mmap answers ENODEV).</summary>
     public virtual IMappable? Mappable => null;
 

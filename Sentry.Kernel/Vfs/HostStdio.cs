@@ -15,6 +15,8 @@ public sealed unsafe class HostStdio : FileDescription
 
     readonly int _fd;
     readonly bool _mayBlock;
+    /// <summary>A descriptor Sentry opened itself (a reopen through /dev/stdin): closed with the description.</summary>
+    bool _owned;
 
     public HostStdio(int hostFd, string path)
     {
@@ -24,6 +26,25 @@ public sealed unsafe class HostStdio : FileDescription
         _mayBlock = HostSyscall.Call(SYS_fstat, hostFd, (long)&st) < 0 || (st.st_mode & Linux.S_IFMT) != Linux.S_IFREG;
         long fl = HostSyscall.Call(SYS_fcntl, hostFd, Linux.F_GETFL);
         Flags = fl < 0 ? Linux.O_RDWR : (int)fl & (Linux.O_ACCMODE | Linux.O_APPEND | Linux.O_NONBLOCK);
+    }
+
+    /// <summary>
+    /// /dev/stdin, /proc/self/fd/0: a new host description of the same file (its own offset, the
+    /// access mode asked for), made by opening the host's magic link of the descriptor Sentry was given.
+    /// </summary>
+    public override FileDescription? Reopen(Task task, int flags)
+    {
+        int hostFlags = (flags & (Linux.O_ACCMODE | Linux.O_APPEND | Linux.O_NONBLOCK | Linux.O_TRUNC)) | Linux.O_CLOEXEC | Linux.O_NOCTTY;
+        long fd;
+        fixed (byte* p = System.Text.Encoding.ASCII.GetBytes($"/proc/self/fd/{_fd}\0"))
+            fd = HostSyscall.CallRestarting(257 /* openat */, Linux.AT_FDCWD, (long)p, hostFlags, 0);
+        if (fd < 0) return null;
+        return new HostStdio((int)fd, Path) { _owned = true };
+    }
+
+    protected override void OnLastClose()
+    {
+        if (_owned) HostSyscall.Call(3 /* close */, _fd);
     }
 
     public override long Read(Span<byte> buffer)

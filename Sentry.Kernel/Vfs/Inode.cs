@@ -58,6 +58,8 @@ public abstract class Inode
 
     /// <summary>Creates a regular file <paramref name="name"/> (known not to exist) with the final mode.</summary>
     public virtual long Create(Task task, string name, uint mode, out Inode? node) { node = null; return IsDir ? -ReadOnlyErrno : -Errno.ENOTDIR; }
+    /// <summary>O_TMPFILE: a regular file with no name in this directory's file system; <paramref name="linkable"/> unless O_EXCL.</summary>
+    public virtual long CreateUnnamed(Task task, uint mode, bool linkable, out Inode? node) { node = null; return IsDir ? -Errno.EOPNOTSUPP : -Errno.ENOTDIR; }
     public virtual long MakeDir(Task task, string name, uint mode) => IsDir ? -ReadOnlyErrno : -Errno.ENOTDIR;
     public virtual long MakeSymlink(Task task, string name, string target) => IsDir ? -ReadOnlyErrno : -Errno.ENOTDIR;
     /// <summary>mknod of a FIFO, socket or device node.</summary>

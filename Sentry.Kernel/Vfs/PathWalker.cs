@@ -135,6 +135,22 @@ public static class PathWalker
             if (child!.IsSymlink && (!last || followLast || trailingSlash))
             {
                 if (++links > MaxSymlinks) return Lookup.Fail(Errno.ELOOP);
+                if (child is SyntheticInode { Node.Opened: { Inode: null } anonymous } && last)
+                {
+                    // A pipe or the host's stdio: the walk ends at the open file itself.
+                    node = new ReopenInode(anonymous);
+                    pos.Nodes[^1] = node;
+                    continue;
+                }
+                if (child is SyntheticInode { Node.Opened: { Inode: { } opened } file })
+                {
+                    // A magic link: continue at the open file's node, under the path it was opened by.
+                    while (pos.Names.Count > 0) pos.Pop();
+                    foreach (var n in file.Path.Split('/', StringSplitOptions.RemoveEmptyEntries)) pos.Push(n, null);
+                    if (pos.Names.Count > 0) pos.Nodes[^1] = opened;
+                    node = opened;
+                    continue;
+                }
                 long r = child.ReadLink(task, out var target);
                 if (r < 0) return Lookup.Fail((int)-r);
                 if (target.Length == 0) return Lookup.Fail(Errno.ENOENT);

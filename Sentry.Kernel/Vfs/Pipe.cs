@@ -156,5 +156,13 @@ public sealed class PipeEnd : FileDescription
 
     public override WaitQueue? PollQueue => Pipe.Queue;
 
+    /// <summary>Reopening an anonymous pipe never waits for the other side (unlike a named FIFO).</summary>
+    public override FileDescription? Reopen(Task task, int flags) => (flags & Linux.O_ACCMODE) switch
+    {
+        Linux.O_RDWR => new FifoReadWrite(Pipe, flags, Path),
+        Linux.O_WRONLY => new PipeEnd(Pipe, true, flags),
+        _ => new PipeEnd(Pipe, false, flags),
+    };
+
     protected override void OnLastClose() => Pipe.Close(IsWriter);
 }

@@ -27,6 +27,11 @@ public sealed class VirtualNode
     /// <summary>Fixed children of a directory, listed before the computed ones.</summary>
     public List<VirtualNode> Children { get; } = new();
     public CharDevice.Kind Device { get; init; }
+    /// <summary>
+    /// A "magic" symlink (/proc/&lt;pid&gt;/fd/N): following it leads to this open file's node, not to
+    /// its text, so a deleted or unnamed file can still be reached (and linked, for O_TMPFILE).
+    /// </summary>
+    public FileDescription? Opened { get; init; }
     /// <summary>Symlink target, computed per task (e.g. /proc/self/exe).</summary>
     public Func<Task, string>? Target { get; init; }
     /// <summary>Regular file: its contents, generated once per open for the opening task (see <see cref="GeneratedFile"/>).</summary>
@@ -128,6 +133,13 @@ public sealed class VirtualNode
         foreach (var (n, k) in new[] { ("null", CharDevice.Kind.Null), ("zero", CharDevice.Kind.Zero), ("full", CharDevice.Kind.Full), ("random", CharDevice.Kind.Random), ("urandom", CharDevice.Kind.URandom) })
             dev.Add(new VirtualNode(n, NodeType.CharDevice) { Device = k });
         dev.Add(new VirtualNode("shm", NodeType.Dir)); // a tmpfs mount point
+        dev.Add(new VirtualNode("fd", NodeType.Symlink) { Target = _ => "/proc/self/fd" });
+        string[] std = ["stdin", "stdout", "stderr"];
+        for (int i = 0; i < std.Length; i++)
+        {
+            string target = $"/proc/self/fd/{i}";
+            dev.Add(new VirtualNode(std[i], NodeType.Symlink) { Target = _ => target });
+        }
         return dev;
     }
 

@@ -47,7 +47,6 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
     /// <summary>Modes that test features Sentry does not have yet: skipped with the reason, listed in the README.</summary>
     static readonly Dictionary<string, string> NotYet = new()
     {
-        ["tmpfile"] = "O_TMPFILE is not implemented yet (open answers EOPNOTSUPP)",
         ["socket"] = "AF_UNIX sockets are not implemented yet (socket(2) answers ENOSYS)",
     };
 

@@ -199,4 +199,24 @@ public sealed class ProcfsTests(string platform) : PlatformFixture(platform)
         int n = int.Parse(l[0]);
         Assert.That(l, Is.EqualTo(new[] { $"{n}", $"{n}", $"{n}", n > 1 ? $"0-{n - 1}" : "0", $"{n}" }), r.StdoutText);
     }
+
+    /// <summary>
+    /// /proc/self/fd/N and /dev/stdin lead to the open file itself, not to the text of the link:
+    /// a pipe, a deleted file and bash's process substitution all read as natively.
+    /// </summary>
+    [Test]
+    public void MagicLinksOpenTheFileItself()
+    {
+        const string script = """
+            d=$(mktemp -d) && cd "$d" || exit 1
+            echo via-pipe | cat /proc/self/fd/0
+            echo redirected > r && cat /dev/stdin < r
+            echo deleted > f && exec 5<f && rm f && cat /proc/self/fd/5
+            /bin/bash -c 'cat <(echo process-substitution)'
+            cd / && rm -r "$d"
+            """;
+        var native = SandboxRunner.Native("/bin/sh", ["-c", script], Limited);
+        var sandbox = SandboxRunner.Sandbox(Platform, "/bin/sh", ["-c", script], Limited);
+        Behaviour.AssertSame(native, sandbox, compareStderr: false);
+    }
 }

@@ -36,6 +36,7 @@ public static class ProcFds
         {
             Dev = ProcFs.Dev, Uid = s.Task.Uid, Gid = s.Task.Gid, Perm = perm, Time = ProcessDir.StartTimeUnix(s.Task),
             Target = _ => LinkText(f),
+            Opened = f,
         };
     }
 
