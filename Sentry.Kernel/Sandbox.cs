@@ -32,13 +32,14 @@ public sealed partial class Sandbox
     /// <summary>flock, POSIX and OFD file locks of every process in the sandbox.</summary>
     public Vfs.FileLocks Locks { get; } = new();
     /// <summary>The file tree: the root overlay (host root read-only under an in-memory upper layer), /dev, /dev/shm, /proc, /sys.</summary>
-    public Fs.MountTable Mounts { get; } = new(Fs.HostInode.Root());
+    public Fs.MountTable Mounts { get; }
 
     /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
     public Sandbox(IPlatform platform, SandboxOptions options)
     {
         Platform = platform;
         Options = options;
+        Mounts = new(options.RootLower ?? Fs.HostInode.Root());
     }
 
     /// <summary>

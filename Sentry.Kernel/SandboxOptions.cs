@@ -1,7 +1,7 @@
 namespace Sentry.Kernel;
 
 /// <summary>What to run in a sandbox and how it is wired to the host. The embedding API's input.</summary>
-public sealed class SandboxOptions
+public sealed record SandboxOptions
 {
     /// <summary>Program path as the user gave it; resolved against PATH inside the sandbox when it has no '/'.</summary>
     public required string Program { get; init; }
@@ -19,4 +19,10 @@ public sealed class SandboxOptions
     public int StdinFd { get; init; } = 0;
     public int StdoutFd { get; init; } = 1;
     public int StderrFd { get; init; } = 2;
+    /// <summary>
+    /// The read-only lower layer of the root overlay, normally the Gofer's tree
+    /// (<see cref="Fs.GoferFs.Root"/>). Null reads the host root directly from Sentry (embedders
+    /// and tests that run without a Gofer).
+    /// </summary>
+    public Vfs.Inode? RootLower { get; init; }
 }

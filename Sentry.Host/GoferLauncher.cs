@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Sentry.Kernel.Fs;
+
+namespace Sentry.Host;
+
+/// <summary>
+/// Starts the Gofer: this same executable run as `sentry gofer --root DIR --fd 3 --read-only`,
+/// holding one end of a socketpair as fd 3, and connects Sentry's 9P client to the other end.
+/// The process is started with posix_spawn (vfork+exec in libc), so the .NET runtime is never
+/// forked; it confines itself (mount namespace, pivot_root, seccomp) before serving.
+/// </summary>
+public static unsafe partial class GoferLauncher
+{
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
+    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
+    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
+    [LibraryImport("libc", SetLastError = true)] private static partial int socketpair(int domain, int type, int protocol, int* sv);
+    [LibraryImport("libc")] private static partial int close(int fd);
+
+    const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+    /// <summary>The fd the Gofer finds its end of the socketpair on.</summary>
+    public const int GoferFd = 3;
+
+    /// <summary>A started Gofer not yet attached to: its process and Sentry's end of the socket.</summary>
+    public readonly record struct Started(int Pid, int Socket)
+    {
+        /// <summary>Negotiates 9P with the Gofer and attaches to its export. Throws with a one-line reason when it cannot.</summary>
+        public GoferFs Attach()
+        {
+            long r = GoferFs.Connect(Socket, out var fs);
+            if (r < 0) throw new InvalidOperationException($"the gofer (pid {Pid}) did not answer 9P: errno {-r}");
+            return fs!;
+        }
+    }
+
+    /// <summary>
+    /// Starts the Gofer serving <paramref name="root"/> read-only. It starts up while Sentry
+    /// prepares the platform; <see cref="Started.Attach"/> then waits for its answer.
+    /// </summary>
+    public static Started Start(string root)
+    {
+        int* sv = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            throw new InvalidOperationException($"socketpair: errno {Marshal.GetLastPInvokeError()}");
+        int pid;
+        try { pid = Spawn(sv[1], root); }
+        catch { close(sv[0]); close(sv[1]); throw; }
+        close(sv[1]);
+        return new Started(pid, sv[0]);
+    }
+
+    /// <summary>How to run this executable again: the apphost or AOT binary itself, or `dotnet sentry.dll` under `dotnet`.</summary>
+    static List<string> SelfCommand()
+    {
+        string exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the sentry executable to start the gofer");
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
+            return [exe, Path.Combine(AppContext.BaseDirectory, "sentry.dll")];
+        return [exe];
+    }
+
+    static int Spawn(int childEnd, string root)
+    {
+        var args = SelfCommand();
+        args.AddRange(["gofer", "--root", root, "--fd", GoferFd.ToString(), "--read-only"]);
+        var bytes = args.Select(a => Encoding.UTF8.GetBytes(a + "\0")).ToArray();
+        var handles = bytes.Select(b => GCHandle.Alloc(b, GCHandleType.Pinned)).ToArray();
+        byte* fa = stackalloc byte[256];
+        try
+        {
+            byte** argv = stackalloc byte*[bytes.Length + 1];
+            for (int i = 0; i < bytes.Length; i++) argv[i] = (byte*)handles[i].AddrOfPinnedObject();
+            argv[bytes.Length] = null;
+            byte** envp = stackalloc byte*[1] { null };
+            posix_spawn_file_actions_init(fa);
+            // dup2 onto fd 3 clears close-on-exec there; every other descriptor of Sentry is close-on-exec.
+            posix_spawn_file_actions_adddup2(fa, childEnd, GoferFd);
+            int pid;
+            int rc = posix_spawn(&pid, argv[0], fa, null, argv, envp);
+            if (rc != 0) throw new InvalidOperationException($"cannot start the gofer ({args[0]}): errno {rc}");
+            return pid;
+        }
+        finally
+        {
+            posix_spawn_file_actions_destroy(fa);
+            foreach (var h in handles) h.Free();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Sentry.Kernel.Abi;
+using Sentry.P9;
+using P9Const = Sentry.P9.P9;
+
+namespace Sentry.Kernel.Fs;
+
+/// <summary>
+/// The connection to the Gofer: the 9P client Sentry reads the container's files through (it
+/// never opens them by path itself), the lookup cache shared by the tree's nodes, and the fids
+/// of nodes the garbage collector dropped, clunked on the next call from a task thread.
+/// </summary>
+public sealed class GoferFs : IDisposable
+{
+    const int LookupCacheLimit = 32768;
+
+    readonly ConcurrentQueue<uint> _dropped = new();
+    readonly List<GoferInode> _cachingDirs = new();
+    int _cachedEntries;
+    int _deathReported;
+
+    public P9Client Client { get; }
+    public GoferInode Root { get; }
+    /// <summary>Called once when the connection to the Gofer is lost (every file call then fails with EIO).</summary>
+    public Action? OnDeath { get; set; }
+
+    GoferFs(P9Client client, uint rootFid, in P9StatDotl rootAttr)
+    {
+        Client = client;
+        Root = new GoferInode(this, rootFid, rootAttr, "/");
+    }
+
+    /// <summary>Negotiates 9P2000.L over <paramref name="socketFd"/> (owned from now on) and attaches to the export: 0, or -errno.</summary>
+    public static long Connect(int socketFd, out GoferFs? fs)
+    {
+        fs = null;
+        var client = new P9Client(socketFd);
+        int r = client.Version();
+        uint fid = P9Const.P9_NOFID;
+        if (r == 0) r = client.Attach("root"u8, ""u8, 0, out fid, out _);
+        P9StatDotl attr = default;
+        if (r == 0) r = client.GetAttr(fid, AttrMask, out attr);
+        if (r < 0)
+        {
+            client.Dispose();
+            return r;
+        }
+        fs = new GoferFs(client, fid, attr);
+        return 0;
+    }
+
+    /// <summary>Asks for the attributes Sentry shows in stat.</summary>
+    public const ulong AttrMask = P9Const.P9_GETATTR_BASIC;
+
+    internal void Dropped(uint fid) => _dropped.Enqueue(fid);
+
+    /// <summary>Clunks fids of collected nodes; called before each request so the Gofer's fid table stays small.</summary>
+    internal void ClunkDropped()
+    {
+        while (_dropped.TryDequeue(out uint fid)) Client.Clunk(fid);
+    }
+
+    /// <summary>Turns a failed call into the errno the application sees, reporting a dead Gofer once.</summary>
+    internal long Check(long r)
+    {
+        if (r < 0 && Client.IsDead && Interlocked.Exchange(ref _deathReported, 1) == 0) OnDeath?.Invoke();
+        return r < 0 && Client.IsDead ? -Errno.EIO : r;
+    }
+
+    /// <summary>Counts a cached lookup; past the limit every directory's cache is dropped, so a walk over a huge tree keeps memory flat.</summary>
+    internal void Cached(GoferInode dir, bool firstInDir)
+    {
+        lock (_cachingDirs)
+        {
+            if (firstInDir) _cachingDirs.Add(dir);
+            if (++_cachedEntries <= LookupCacheLimit) return;
+            foreach (var d in _cachingDirs) if (d != dir) d.DropCache();
+            _cachingDirs.Clear();
+            _cachingDirs.Add(dir);
+            _cachedEntries = 1;
+        }
+    }
+
+    internal static byte[] Name(string name) => Encoding.UTF8.GetBytes(name);
+
+    public void Dispose() => Client.Dispose();
+}

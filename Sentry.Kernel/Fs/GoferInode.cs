@@ -1,0 +1,188 @@
+using System.Text;
+using Sentry.Kernel.Abi;
+using Sentry.Kernel.Tasks;
+using Sentry.Kernel.Vfs;
+using Sentry.P9;
+
+namespace Sentry.Kernel.Fs;
+
+/// <summary>
+/// A node of the Gofer's tree, the overlay's read-only lower layer: a fid of the 9P connection and
+/// the attributes read when it was walked to. Lookups are cached (also misses): the lower layer is
+/// the sandbox's read-only view of the container's files. Regular files open as the host fd the
+/// Gofer donates with Rlopen, so reads and mmap skip 9P entirely.
+/// </summary>
+public sealed class GoferInode : Inode
+{
+    readonly GoferFs _fs;
+    readonly uint _fid;
+    readonly LinuxStat _st;
+    readonly string _path;
+    Dictionary<string, GoferInode?>? _children;
+
+    internal GoferInode(GoferFs fs, uint fid, in P9StatDotl a, string path)
+    {
+        _fs = fs;
+        _fid = fid;
+        _path = path;
+        _st = new LinuxStat
+        {
+            st_dev = 0x9f00, st_ino = a.qid.Path, st_mode = a.st_mode, st_nlink = a.st_nlink, st_uid = a.st_uid, st_gid = a.st_gid,
+            st_rdev = a.st_rdev, st_size = (long)a.st_size, st_blksize = (long)a.st_blksize, st_blocks = (long)a.st_blocks,
+            st_atime = (long)a.st_atime_sec, st_atime_nsec = (long)a.st_atime_nsec, st_mtime = (long)a.st_mtime_sec,
+            st_mtime_nsec = (long)a.st_mtime_nsec, st_ctime = (long)a.st_ctime_sec, st_ctime_nsec = (long)a.st_ctime_nsec,
+        };
+    }
+
+    // The fid goes back to the Gofer once nothing refers to this node (clunked from a task thread).
+    ~GoferInode() => _fs.Dropped(_fid);
+
+    public override uint Mode => _st.st_mode;
+    public override uint Uid => _st.st_uid;
+    public override uint Gid => _st.st_gid;
+
+    public override long Stat(out LinuxStat st) { st = _st; return 0; }
+
+    internal void DropCache() { lock (this) _children = null; }
+
+    P9Client Client
+    {
+        get
+        {
+            _fs.ClunkDropped();
+            return _fs.Client;
+        }
+    }
+
+    public override long Lookup(Task task, string name, out Inode? child)
+    {
+        child = null;
+        if (!IsDir) return -Errno.ENOTDIR;
+        lock (this)
+            if (_children != null && _children.TryGetValue(name, out var known))
+            {
+                child = known;
+                return known == null ? -Errno.ENOENT : 0;
+            }
+        var c = Client;
+        long r = _fs.Check(c.Walk(_fid, GoferFs.Name(name), out uint fid));
+        if (r < 0 && r != -Errno.ENOENT) return r;
+        GoferInode? found = null;
+        if (r >= 0)
+        {
+            r = _fs.Check(c.GetAttr(fid, GoferFs.AttrMask, out var attr));
+            if (r < 0) { c.Clunk(fid); return r; }
+            found = new GoferInode(_fs, fid, attr, _path == "/" ? "/" + name : _path + "/" + name);
+        }
+        bool first;
+        lock (this)
+        {
+            first = _children == null;
+            (_children ??= new())[name] = found;
+        }
+        _fs.Cached(this, first);
+        child = found;
+        return found == null ? -Errno.ENOENT : 0;
+    }
+
+    public override long ReadLink(Task task, out string target)
+    {
+        target = "";
+        if (!IsSymlink) return -Errno.EINVAL;
+        Span<byte> buf = stackalloc byte[PathWalker.PATH_MAX];
+        long r = _fs.Check(Client.Readlink(_fid, buf));
+        if (r < 0) return r;
+        target = Encoding.UTF8.GetString(buf[..(int)r]);
+        return 0;
+    }
+
+    /// <summary>A new fid for this node, opened with Tlopen: the donated host fd (or -1) with it.</summary>
+    long OpenFid(int flags, out uint fid, out int hostFd)
+    {
+        hostFd = -1;
+        var c = Client;
+        long r = _fs.Check(c.Walk(_fid, ""u8, out fid));
+        if (r < 0) return r;
+        r = _fs.Check(c.Lopen(fid, (uint)flags, out _, out _, out hostFd));
+        if (r < 0) c.Clunk(fid);
+        return r;
+    }
+
+    public override long Open(Task task, int flags, string path, out FileDescription? file)
+    {
+        file = null;
+        bool isPath = (flags & Linux.O_PATH) != 0;
+        if (!isPath && ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0)) return -Errno.EROFS;
+        if (IsDir && !isPath) { file = new DirectoryFile(this, flags, path); return 0; }
+        if (isPath) { file = new GoferPathFile(this, flags, path); return 0; }
+        uint type = Mode & Linux.S_IFMT;
+        if (type != Linux.S_IFREG) return -Errno.EACCES; // devices, FIFOs and sockets of the container stay the host's
+        long r = OpenFid(Linux.O_RDONLY, out uint fid, out int hostFd);
+        if (r < 0) return r;
+        Client.Clunk(fid);
+        // The Gofer donates the host fd of every regular file it opens; without one there is nothing to read with.
+        if (hostFd < 0) return -Errno.EIO;
+        file = new HostFile(hostFd, flags, path, false, _st.st_size);
+        return 0;
+    }
+
+    public override long ReadDir(Task task, List<DirEntry> entries)
+    {
+        if (!IsDir) return -Errno.ENOTDIR;
+        long r = OpenFid(Linux.O_RDONLY | Linux.O_DIRECTORY, out uint fid, out int hostFd);
+        if (r < 0) return r;
+        if (hostFd >= 0) Sentry.Platform.HostSyscall.Call(3 /* close */, hostFd);
+        var c = _fs.Client;
+        var buf = new byte[Math.Min(c.MaxIoSize, 64 * 1024)];
+        ulong offset = 0;
+        try
+        {
+            while (true)
+            {
+                int n = c.ReadDir(fid, offset, buf);
+                if (n < 0) return _fs.Check(n);
+                if (n == 0) return 0;
+                var reader = new P9DirentReader(buf.AsSpan(0, n));
+                bool any = false;
+                while (reader.TryNext(out var d))
+                {
+                    any = true;
+                    offset = d.Offset;
+                    if (d.Name.SequenceEqual("."u8) || d.Name.SequenceEqual(".."u8)) continue;
+                    entries.Add(new DirEntry(Encoding.UTF8.GetString(d.Name), d.Type, d.Qid.Path));
+                }
+                if (reader.Failed || !any) return reader.Failed ? -Errno.EIO : 0;
+            }
+        }
+        finally { c.Clunk(fid); }
+    }
+
+    public override long StatFs(Span<long> st)
+    {
+        long r = _fs.Check(Client.StatFs(_fid, out var s));
+        if (r < 0) return r;
+        st[0] = s.type; st[1] = s.bsize; st[2] = (long)s.blocks; st[3] = (long)s.bfree; st[4] = (long)s.bavail;
+        st[5] = (long)s.files; st[6] = (long)s.ffree; st[7] = (long)s.fsid; st[8] = s.namelen; st[9] = s.bsize;
+        st[10] = ST_VALID | ST_RDONLY; // the lower layer is read-only to the sandbox
+        return 0;
+    }
+}
+
+/// <summary>An O_PATH description of a Gofer node: it names the file (fstat, *at() dirfd, magic link) and cannot do I/O.</summary>
+internal sealed class GoferPathFile : FileDescription
+{
+    readonly GoferInode _node;
+
+    public GoferPathFile(GoferInode node, int flags, string path)
+    {
+        _node = node;
+        Inode = node;
+        Flags = flags;
+        Path = path;
+    }
+
+    public override bool IsDirectory => _node.IsDir;
+    public override long Read(Span<byte> buffer) => -Errno.EBADF;
+    public override long Write(ReadOnlySpan<byte> buffer) => -Errno.EBADF;
+    public override long Stat(out LinuxStat st) => _node.Stat(out st);
+}
