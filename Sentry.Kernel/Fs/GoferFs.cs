@@ -38,7 +38,7 @@ public sealed class GoferFs : IDisposable
         var client = new P9Client(socketFd);
         int r = client.Version();
         uint fid = P9Const.P9_NOFID;
-        if (r == 0) r = client.Attach("root"u8, ""u8, 0, out fid, out _);
+        if (r == 0) r = client.Attach("root"u8, "/"u8, 0, out fid, out _);
         P9StatDotl attr = default;
         if (r == 0) r = client.GetAttr(fid, AttrMask, out attr);
         if (r < 0)

@@ -119,10 +119,13 @@ public sealed class GoferInode : Inode
         if (type != Linux.S_IFREG) return -Errno.EACCES; // devices, FIFOs and sockets of the container stay the host's
         long r = OpenFid(Linux.O_RDONLY, out uint fid, out int hostFd);
         if (r < 0) return r;
-        Client.Clunk(fid);
-        // The Gofer donates the host fd of every regular file it opens; without one there is nothing to read with.
-        if (hostFd < 0) return -Errno.EIO;
-        file = new HostFile(hostFd, flags, path, false, _st.st_size);
+        if (hostFd >= 0)
+        {
+            // The Gofer donated the host fd: reads and mmap go straight to it.
+            Client.Clunk(fid);
+            file = new HostFile(hostFd, flags, path, false, _st.st_size);
+        }
+        else file = new GoferFile(_fs, this, fid, flags, path); // a server that does not donate fds (diod): Tread
         return 0;
     }
 
