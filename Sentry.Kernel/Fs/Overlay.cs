@@ -1,3 +1,4 @@
+using Sentry.Kernel.Abi;
 using Sentry.Kernel.Vfs;
 
 namespace Sentry.Kernel.Fs;
@@ -19,11 +20,10 @@ public sealed class Overlay
     public Overlay(Inode lower, Tmpfs upper)
     {
         Upper = upper;
-        lower.Stat(out var st);
-        // The upper root takes the lower root's attributes: the sandbox's / looks like the host's.
-        upper.Root.FileMode = st.st_mode;
-        upper.Root.OwnerUid = st.st_uid;
-        upper.Root.OwnerGid = st.st_gid;
+        // The root directory of a system is drwxr-xr-x root:root. It is not read from the lower
+        // root, so the sandbox can be built while the lower tree (the Gofer) is still starting.
+        upper.Root.FileMode = (uint)Linux.S_IFDIR | 0x1ed;
+        upper.Root.OwnerUid = upper.Root.OwnerGid = 0;
         Root = new OverlayInode(this, null, "", upper.Root, lower);
     }
 }
