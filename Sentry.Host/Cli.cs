@@ -17,6 +17,8 @@ public static class Cli
 
     public static int Run(string[] args)
     {
+        // `sentry gofer` is internal: the file server GoferLauncher starts for a sandbox, not a user command.
+        if (args.Length > 0 && args[0] == "gofer") return GoferCommand.Run(args[1..]);
         var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
         platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
         var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };

@@ -15,11 +15,42 @@ public static class DoCommand
 
     public static int Execute(string platformName, SandboxOptions options)
     {
+        // The Gofer starts first: its start-up overlaps the platform's.
+        GoferLauncher.Started gofer;
+        try { gofer = GoferLauncher.Start("/"); }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"sentry: {e.Message}");
+            return 1;
+        }
+        // Attaching waits for the Gofer's answer: do it on its own thread while the platform and
+        // the application's first process start; the first file lookup waits for it if needed.
+        Sandbox? sandboxRef = null;
+        var attached = System.Threading.Tasks.Task.Factory.StartNew(() =>
+        {
+            var fs = gofer.Attach();
+            fs.OnDeath = () =>
+            {
+                Console.Error.WriteLine("sentry: the gofer exited: file calls now fail with EIO; stopping the sandbox");
+                sandboxRef?.SignalInit(9);
+            };
+            return fs;
+        }, System.Threading.Tasks.TaskCreationOptions.LongRunning);
+        var lower = new Lazy<Sentry.Kernel.Vfs.Inode>(() =>
+        {
+            try { return attached.Result.Root; }
+            catch (AggregateException e)
+            {
+                Console.Error.WriteLine($"sentry: {e.InnerException?.Message}");
+                Environment.Exit(1);
+                throw;
+            }
+        });
         IPlatform? platform = PlatformChooser.Choose(platformName, Console.Error);
         if (platform == null) return 1;
         try
         {
-            var sandbox = new Sandbox(platform, options);
+            var sandbox = sandboxRef = new Sandbox(platform, options with { RootLower = new Sentry.Kernel.Fs.DeferredInode(lower) });
             // Signals sent to `sentry` go to the sandbox's init, as they would reach the program
             // run natively; the sandbox's exit status then tells what the program made of them.
             // A second one while the first is still pending ends `sentry` itself (the stubs die with
@@ -50,6 +81,7 @@ public static class DoCommand
         finally
         {
             platform.Dispose();
+            if (attached.IsCompletedSuccessfully) attached.Result.Dispose();
         }
     }
 }

@@ -73,12 +73,17 @@ public static unsafe partial class GoferLauncher
             byte** argv = stackalloc byte*[bytes.Length + 1];
             for (int i = 0; i < bytes.Length; i++) argv[i] = (byte*)handles[i].AddrOfPinnedObject();
             argv[bytes.Length] = null;
-            byte** envp = stackalloc byte*[1] { null };
+            // No environment of the caller reaches the Gofer; the runtime's diagnostics stay off so a
+            // JIT build does not leave IPC sockets in the host's /tmp before it confines itself.
+            byte[] noDiagnostics = "DOTNET_EnableDiagnostics=0\0"u8.ToArray();
+            var envHandle = GCHandle.Alloc(noDiagnostics, GCHandleType.Pinned);
+            byte** envp = stackalloc byte*[2] { (byte*)envHandle.AddrOfPinnedObject(), null };
             posix_spawn_file_actions_init(fa);
             // dup2 onto fd 3 clears close-on-exec there; every other descriptor of Sentry is close-on-exec.
             posix_spawn_file_actions_adddup2(fa, childEnd, GoferFd);
             int pid;
             int rc = posix_spawn(&pid, argv[0], fa, null, argv, envp);
+            envHandle.Free();
             if (rc != 0) throw new InvalidOperationException($"cannot start the gofer ({args[0]}): errno {rc}");
             return pid;
         }
