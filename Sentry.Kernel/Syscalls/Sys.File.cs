@@ -215,11 +215,18 @@ public static partial class Sys
         return t.Fds.Install(f, (flags & O_CLOEXEC) != 0);
     }
 
+    /// <summary>
+    /// fstat: the attributes of the file's node when it has one, so fstat and stat of the path
+    /// agree (a file of the lower layer is open as the host fd the Gofer donated, whose host
+    /// device and inode numbers are not the ones the sandbox sees).
+    /// </summary>
+    static long StatOf(FileDescription f, out LinuxStat st) => f.Inode?.Stat(out st) ?? f.Stat(out st);
+
     static long FStat(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null) return -Errno.EBADF;
-        long r = f.Stat(out var st);
+        long r = StatOf(f, out var st);
         return r < 0 ? r : Put(t, a.A1, st);
     }
 
@@ -233,7 +240,7 @@ public static partial class Sys
         long r = Walk(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
         if (r < 0) return r;
         LinuxStat st;
-        r = file != null ? file.Stat(out st) : Open.Stat(l, out st);
+        r = file != null ? StatOf(file, out st) : Open.Stat(l, out st);
         return r < 0 ? r : Put(t, buf, st);
     }
 
@@ -247,7 +254,7 @@ public static partial class Sys
         long r = Walk(t, (int)a.A0, a.A1, (flags & AT_SYMLINK_NOFOLLOW) == 0, (flags & AT_EMPTY_PATH) != 0, out var l, out var file);
         if (r < 0) return r;
         LinuxStatx stx;
-        r = file != null ? file.Statx(mask, out stx) : Open.Statx(l, mask, out stx);
+        r = file != null ? (file.Inode?.Statx(mask, out stx) ?? file.Statx(mask, out stx)) : Open.Statx(l, mask, out stx);
         return r < 0 ? r : Put(t, a.A4, stx);
     }
 
