@@ -23,8 +23,8 @@ public static class ProcMaps
             string? name = v.Label;
             if (v.File != null)
             {
-                // The file's identity as stat reports it inside the sandbox.
-                if (v.File is FileDescription f && f.Stat(out var st) == 0) { dev = st.st_dev; ino = st.st_ino; }
+                // The node's numbers, as stat shows them (not those of a host fd the Gofer donated).
+                if (v.File is FileDescription f && (f.Inode?.Stat(out var st) ?? f.Stat(out st)) == 0) { dev = st.st_dev; ino = st.st_ino; }
                 offset = v.FileOffset;
                 name = v.File.MapName;
             }
