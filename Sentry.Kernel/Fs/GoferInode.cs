@@ -19,6 +19,12 @@ public sealed class GoferInode : Inode
     readonly LinuxStat _st;
     readonly string _path;
     Dictionary<string, GoferInode?>? _children;
+    /// <summary>
+    /// A regular file's host fd as the Gofer donated it on the first open. Later opens reopen it
+    /// through the host's /proc/self/fd, which makes a new description of the same file (its own
+    /// offset) with no 9P round trip.
+    /// </summary>
+    int _donated = -1;
 
     internal GoferInode(GoferFs fs, uint fid, in P9StatDotl a, string path)
     {
@@ -35,7 +41,11 @@ public sealed class GoferInode : Inode
     }
 
     // The fid goes back to the Gofer once nothing refers to this node (clunked from a task thread).
-    ~GoferInode() => _fs.Dropped(_fid);
+    ~GoferInode()
+    {
+        if (_donated >= 0) Sentry.Platform.HostSyscall.Call(3 /* close */, _donated);
+        _fs.Dropped(_fid);
+    }
 
     public override uint Mode => _st.st_mode;
     public override uint Uid => _st.st_uid;
@@ -117,6 +127,12 @@ public sealed class GoferInode : Inode
         if (isPath) { file = new GoferPathFile(this, flags, path); return 0; }
         uint type = Mode & Linux.S_IFMT;
         if (type != Linux.S_IFREG) return -Errno.EACCES; // devices, FIFOs and sockets of the container stay the host's
+        int reopened = Reopen();
+        if (reopened >= 0)
+        {
+            file = new HostFile(reopened, flags, path, false, _st.st_size);
+            return 0;
+        }
         long r = OpenFid(Linux.O_RDONLY, out uint fid, out int hostFd);
         if (r < 0) return r;
         if (hostFd >= 0)
@@ -127,6 +143,26 @@ public sealed class GoferInode : Inode
         }
         else file = new GoferFile(_fs, this, fid, flags, path); // a server that does not donate fds (diod): Tread
         return 0;
+    }
+
+    /// <summary>A new host fd of this regular file without 9P (after the first open), or -1 when the server donates none.</summary>
+    unsafe int Reopen()
+    {
+        lock (this)
+        {
+            if (_donated == -1)
+            {
+                if (OpenFid(Linux.O_RDONLY, out uint fid, out int fd) < 0) return -1; // the caller's own attempt reports the error
+                Client.Clunk(fid); // the donated fd outlives the fid
+                _donated = fd < 0 ? -2 : fd; // -2: the server donates none; read with Tread on a fid per open
+            }
+            if (_donated < 0) return -1;
+            byte* path = stackalloc byte[32];
+            int n = System.Text.Encoding.ASCII.GetBytes($"/proc/self/fd/{_donated}", new Span<byte>(path, 31));
+            path[n] = 0;
+            long reopened = Sentry.Platform.HostSyscall.CallRestarting(257 /* openat */, Linux.AT_FDCWD, (long)path, Linux.O_RDONLY | Linux.O_CLOEXEC | Linux.O_NOCTTY, 0);
+            return reopened < 0 ? -1 : (int)reopened;
+        }
     }
 
     public override long ReadDir(Task task, List<DirEntry> entries)
