@@ -17,6 +17,7 @@ public static unsafe partial class GoferLauncher
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
+    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int oflag, uint mode);
     [LibraryImport("libc", SetLastError = true)] private static partial int socketpair(int domain, int type, int protocol, int* sv);
     [LibraryImport("libc")] private static partial int close(int fd);
 
@@ -81,6 +82,12 @@ public static unsafe partial class GoferLauncher
             posix_spawn_file_actions_init(fa);
             // dup2 onto fd 3 clears close-on-exec there; every other descriptor of Sentry is close-on-exec.
             posix_spawn_file_actions_adddup2(fa, childEnd, GoferFd);
+            // The application's stdout and stderr are not the Gofer's to write on: a runtime message
+            // of its own (seen once under the JIT build, at exit) must not land in the program's
+            // output. Sentry itself reports a Gofer that dies.
+            byte* devNull = stackalloc byte[] { (byte)'/', (byte)'d', (byte)'e', (byte)'v', (byte)'/', (byte)'n', (byte)'u', (byte)'l', (byte)'l', 0 };
+            posix_spawn_file_actions_addopen(fa, 1, devNull, 1 /* O_WRONLY */, 0);
+            posix_spawn_file_actions_addopen(fa, 2, devNull, 1 /* O_WRONLY */, 0);
             int pid;
             int rc = posix_spawn(&pid, argv[0], fa, null, argv, envp);
             envHandle.Free();
