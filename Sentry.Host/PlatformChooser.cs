@@ -1,4 +1,5 @@
 using Sentry.Platform;
+using Sentry.Platform.Kvm;
 using Sentry.Platform.Ptrace;
 
 namespace Sentry.Host;
@@ -15,15 +16,16 @@ public static class PlatformChooser
         {
             case "kvm":
             {
-                string why = KvmUnavailableReason();
-                log.WriteLine($"sentry: platform kvm unavailable: {why}");
-                return null;
+                var kvm = NewKvm(out string? why);
+                if (kvm == null) log.WriteLine($"sentry: platform kvm unavailable: {why}");
+                return kvm;
             }
             case "ptrace":
                 return NewPtrace(log);
             default:
             {
-                string why = KvmUnavailableReason();
+                var kvm = NewKvm(out string? why);
+                if (kvm != null) return kvm;
                 log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {why})");
                 return NewPtrace(log);
             }
@@ -40,13 +42,23 @@ public static class PlatformChooser
         }
     }
 
-    /// <summary>Why KVM cannot be used here. The KVM platform itself has its own issue; until it
-    /// lands this also says so when /dev/kvm exists.</summary>
-    public static string KvmUnavailableReason()
+    /// <summary>The KVM platform, or null with the reason this host cannot run it.</summary>
+    static IPlatform? NewKvm(out string? why)
+    {
+        why = DeviceProblem();
+        if (why != null) return null;
+        try { return new KvmPlatform(); }
+        catch (KvmUnavailableException e) { why = e.Message; }
+        catch (KvmGuestException e) { why = e.Message; }
+        return null;
+    }
+
+    /// <summary>Why /dev/kvm cannot be opened here, or null.</summary>
+    static string? DeviceProblem()
     {
         if (!File.Exists("/dev/kvm")) return "/dev/kvm: No such file or directory";
         try { using var f = File.Open("/dev/kvm", FileMode.Open, FileAccess.ReadWrite); }
         catch (Exception e) { return $"/dev/kvm: {e.Message}"; }
-        return "the KVM platform is not implemented in this build";
+        return null;
     }
 }

@@ -24,6 +24,7 @@ public sealed unsafe class MemoryFile : IDisposable
     /// owners beyond the first. A frame absent here has exactly one owner; most frames never appear.</summary>
     readonly Dictionary<long, int> _extraRefs = new();
     long _next = 0;
+    long _top = -1;
     byte* _base;
 
     public int Fd { get; }
@@ -80,12 +81,37 @@ public sealed unsafe class MemoryFile : IDisposable
         {
             if (pages == 1 && _free.Count > 0) return _free.Pop();
             long size = (long)pages << PageShift;
-            if (_next + size > Capacity) return -1;
+            if (_next + size > (_top < 0 ? Capacity : _top)) return -1;
             long off = _next;
             _next += size;
             return off;
         }
     }
+
+    /// <summary>
+    /// Allocates <paramref name="pages"/> contiguous pages from the top of the file, downwards, for a
+    /// platform's own structures (page tables, ring-0 code). These never return to the general pool:
+    /// a platform whose hypervisor caches what it has seen in a page (shadow paging) must never see
+    /// that page reused for something else. Give them back with <see cref="Discard"/>. Returns -1 when
+    /// the file is exhausted. The result is aligned to the size when the size is a power of two.
+    /// </summary>
+    public long AllocateTop(int pages)
+    {
+        lock (_lock)
+        {
+            long size = (long)pages << PageShift;
+            long top = _top < 0 ? Capacity : _top;
+            long off = top - size;
+            if ((size & (size - 1)) == 0) off &= ~(size - 1);
+            if (off < _next) return -1;
+            _top = off;
+            return off;
+        }
+    }
+
+    /// <summary>Returns a page's memory to the host without making its offset reusable (see <see cref="AllocateTop"/>).</summary>
+    public void Discard(long offset, long length = PageSize) =>
+        fallocate(Fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
 
     /// <summary>Free pages kept committed for reuse; beyond this the host gets them back (hole punch).</summary>
     const int KeepFreePages = 16384; // 64 MiB

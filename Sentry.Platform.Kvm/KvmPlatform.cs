@@ -1,0 +1,61 @@
+namespace Sentry.Platform.Kvm;
+
+/// <summary>
+/// The KVM platform: the application runs in ring 3 of a KVM vCPU in 64-bit long mode, one vCPU per
+/// application thread; each syscall or fault is one exit from KVM_RUN back to Sentry.
+/// </summary>
+public sealed class KvmPlatform : IPlatform
+{
+    readonly KvmMachine _machine;
+
+    public string Name => "kvm";
+    public ulong MinUserAddress => GuestLayout.MinUserAddress;
+    public ulong MaxUserAddress => GuestLayout.MaxUserAddress;
+    public MemoryFile Memory { get; }
+
+    /// <summary>Creates the VM. Throws <see cref="KvmUnavailableException"/> when this host cannot run it.</summary>
+    public KvmPlatform() : this(null) { }
+
+    public KvmPlatform(MemoryFile? memory)
+    {
+        Memory = memory ?? new MemoryFile();
+        try
+        {
+            KickSignal.Install();
+            _machine = new KvmMachine(Memory);
+        }
+        catch
+        {
+            if (memory == null) Memory.Dispose();
+            throw;
+        }
+    }
+
+    public IAddressSpace NewAddressSpace() => new KvmAddressSpace(_machine);
+    public IContext NewContext() => new KvmContext(_machine);
+
+    public IReadOnlyList<string> HostSyscalls { get; } =
+        ["ioctl", "mmap", "munmap", "mprotect", "fallocate", "tgkill", "rt_sigaction", "gettid", "clock_gettime", "openat", "close"];
+
+    /// <summary>Null when KVM can run the platform here (a VM is created and a vCPU runs), else why not.</summary>
+    public static string? Probe()
+    {
+        try
+        {
+            using var memory = new MemoryFile(1L << 30);
+            using var platform = new KvmPlatform(memory);
+            using var context = platform.NewContext();
+            return null;
+        }
+        catch (Exception e) when (e is KvmUnavailableException or KvmGuestException or InvalidOperationException or OutOfMemoryException)
+        {
+            return e.Message;
+        }
+    }
+
+    public void Dispose()
+    {
+        _machine.Dispose();
+        Memory.Dispose();
+    }
+}
