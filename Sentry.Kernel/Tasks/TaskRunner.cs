@@ -106,6 +106,10 @@ public static class TaskRunner
                         res = res with { SiCode = SigInfo.SEGV_ACCERR };
                     }
                     else faultRepeats = 0;
+                    // As Linux: SEGV_ACCERR when a mapping is there but forbids the access, SEGV_MAPERR when
+                    // none is. The platform cannot know (on KVM the page may not be in its tables yet).
+                    if (sig == Linux.SIGSEGV)
+                        res = res with { SiCode = task.Mm.Find(res.FaultAddress) != null ? SigInfo.SEGV_ACCERR : SigInfo.SEGV_MAPERR };
                     if (sig != 0) Fault(task, sig, res.SiCode > 0 ? res.SiCode : SigInfo.SEGV_MAPERR, res.FaultAddress);
                     break;
                 }
