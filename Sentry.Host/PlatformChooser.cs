@@ -6,7 +6,8 @@ namespace Sentry.Host;
 
 /// <summary>
 /// Chooses the platform for --platform: "kvm" needs a usable /dev/kvm, "ptrace" needs ptrace,
-/// "auto" prefers KVM and says on one stderr line why it fell back.
+/// "auto" prefers KVM and says on one stderr line why it took ptrace instead (KVM unavailable, or
+/// a KVM that is slower than ptrace, see <see cref="KvmPlatform.SlowerThanPtraceReason"/>).
 /// </summary>
 public static class PlatformChooser
 {
@@ -24,6 +25,12 @@ public static class PlatformChooser
                 return NewPtrace(log);
             default:
             {
+                // auto picks the faster platform: KVM, unless it cannot run here or runs slower.
+                if (KvmPlatform.SlowerThanPtraceReason() is { } slower)
+                {
+                    log.WriteLine($"sentry: using platform ptrace ({slower}; --platform=kvm selects it anyway)");
+                    return NewPtrace(log);
+                }
                 var kvm = NewKvm(out string? why);
                 if (kvm != null) return kvm;
                 log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {why})");
