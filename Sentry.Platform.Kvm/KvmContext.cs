@@ -14,7 +14,7 @@ internal sealed unsafe class KvmContext : IContext
 {
     const int EINTR = 4;
     /// <summary>rflags bits the application may hold (CF PF AF ZF SF TF DF OF AC ID); IF and bit 1 are always set, IOPL is 0.</summary>
-    const ulong UserFlags = 0x250dd5, FixedFlags = 0x202;
+    const ulong UserFlags = 0x250dd5, FixedFlags = 0x202, InterruptFlag = 0x200;
 
     readonly KvmMachine _machine;
     readonly Vcpu _vcpu;
@@ -166,14 +166,18 @@ internal sealed unsafe class KvmContext : IContext
         if ((f[2] & 3) != 3)
             throw new KvmGuestException($"exception {vector} in ring 0: {_vcpu.DescribeExit()}");
         u.rsp = f[4];
-        if (vector == 14 && f[1] == Trampoline.Lstar)
+        if (vector == 14 && f[1] == Trampoline.Lstar && (f[3] & InterruptFlag) == 0)
         {
             // This hypervisor's syscall: it jumped to LSTAR still in ring 3 and the fetch faulted.
-            // Everything else is as a syscall leaves it.
+            // Everything else is as a syscall leaves it. Only syscall clears IF on the way (our
+            // MSR_SYSCALL_MASK); the application always runs with IF set and cannot clear it, so
+            // a plain jump or call to LSTAR stays an ordinary fault on a kernel address.
             return Syscall(ref u);
         }
         u.rip = f[1];
         u.eflags = f[3];
+        if (vector == 14 && !IsCanonical(_vcpu.Sregs.cr2))
+            vector = 13; // as on hardware, a non-canonical address is a #GP (SIGSEGV, SI_KERNEL), not a page fault
         if (vector == 14)
         {
             ulong err = f[0];

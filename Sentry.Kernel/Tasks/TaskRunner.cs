@@ -108,7 +108,7 @@ public static class TaskRunner
                     else faultRepeats = 0;
                     // As Linux: SEGV_ACCERR when a mapping is there but forbids the access, SEGV_MAPERR when
                     // none is. The platform cannot know (on KVM the page may not be in its tables yet).
-                    if (sig == Linux.SIGSEGV)
+                    if (sig == Linux.SIGSEGV && res.SiCode is 0 or SigInfo.SEGV_MAPERR or SigInfo.SEGV_ACCERR)
                         res = res with { SiCode = task.Mm.Find(res.FaultAddress) != null ? SigInfo.SEGV_ACCERR : SigInfo.SEGV_MAPERR };
                     if (sig != 0) Fault(task, sig, res.SiCode > 0 ? res.SiCode : SigInfo.SEGV_MAPERR, res.FaultAddress);
                     break;
