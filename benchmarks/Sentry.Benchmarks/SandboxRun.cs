@@ -4,14 +4,17 @@ using Sentry.Platform.Ptrace;
 
 namespace Sentry.Benchmarks;
 
-/// <summary>Runs a guest program to completion in a fresh ptrace sandbox, its output discarded.</summary>
+/// <summary>Runs a guest program to completion in a fresh sandbox (ptrace unless told), its output discarded.</summary>
 internal static class SandboxRun
 {
     static readonly int s_devNull = (int)File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write).DangerousGetHandle();
 
-    public static int Run(string program, string[] args)
+    public static int Run(string program, string[] args) => Run(program, args, () => new PtracePlatform());
+
+    /// <summary>The same on the platform <paramref name="newPlatform"/> makes.</summary>
+    public static int Run(string program, string[] args, Func<IPlatform> newPlatform)
     {
-        using IPlatform platform = new PtracePlatform();
+        using IPlatform platform = newPlatform();
         return Sandbox.Run(platform, new SandboxOptions { Program = program, Args = args, StdoutFd = s_devNull, Log = TextWriter.Null });
     }
 
