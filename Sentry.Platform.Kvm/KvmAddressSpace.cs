@@ -50,16 +50,16 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
     public long MapFile(ulong va, ulong length, long fileOffset, Protection prot)
     {
         _mem.EnsureRegistered(fileOffset, (long)length);
+        if (prot == Protection.None) return Unmap(va, length); // nothing to map: same as absent
         lock (_lock)
         {
             for (ulong off = 0; off < length;)
             {
-                ulong* pt = Table(va + off, create: prot != Protection.None);
+                ulong* pt = Table(va + off, create: true);
                 int first = Index(va + off, 1);
                 int n = (int)Math.Min((ulong)(512 - first), (length - off) >> 12);
-                if (pt != null)
-                    for (int i = 0; i < n; i++)
-                        Set(pt + first + i, Leaf(fileOffset + (long)off + ((long)i << 12), prot));
+                for (int i = 0; i < n; i++)
+                    Set(pt + first + i, Leaf(fileOffset + (long)off + ((long)i << 12), prot));
                 off += (ulong)n << 12;
             }
             Flush();
@@ -87,21 +87,26 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
         return 0;
     }
 
-    /// <summary>Replaces each present leaf in [va, va+length) by <paramref name="change"/>(old), skipping absent tables quickly.</summary>
+    /// <summary>Replaces each present leaf in [va, va+length) by <paramref name="change"/>(old). Absent
+    /// tables are skipped whole (an unmap of a large reservation touches only what was mapped).</summary>
     void ForEachPresent(ulong va, ulong length, Func<ulong, ulong> change)
     {
         ulong end = va + length;
         for (ulong a = va; a < end;)
         {
-            ulong* pt = Table(a, create: false);
+            ulong* pt = Table(a, create: false, out ulong span);
+            if (pt == null)
+            {
+                a = (a & ~(span - 1)) + span; // past the absent table's whole range
+                continue;
+            }
             int first = Index(a, 1);
             int n = (int)Math.Min((ulong)(512 - first), (end - a) >> 12);
-            if (pt != null)
-                for (int i = 0; i < n; i++)
-                {
-                    ulong e = pt[first + i];
-                    if ((e & PteP) != 0) Set(pt + first + i, change(e));
-                }
+            for (int i = 0; i < n; i++)
+            {
+                ulong e = pt[first + i];
+                if ((e & PteP) != 0) Set(pt + first + i, change(e));
+            }
             a += (ulong)n << 12;
         }
     }
@@ -133,7 +138,11 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
     static int Index(ulong va, int level) => (int)((va >> (12 + 9 * (level - 1))) & 511);
 
     /// <summary>The page table (level 1) covering <paramref name="va"/>, created if asked, else null when absent.</summary>
-    ulong* Table(ulong va, bool create)
+    ulong* Table(ulong va, bool create) => Table(va, create, out _);
+
+    /// <summary>As <see cref="Table(ulong, bool)"/>; when the result is null, <paramref name="span"/> is the
+    /// size of the address range the missing entry would have covered (2 MiB, 1 GiB or 512 GiB).</summary>
+    ulong* Table(ulong va, bool create, out ulong span)
     {
         long table = Pml4;
         for (int level = 4; level > 1; level--)
@@ -141,13 +150,18 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
             ulong* e = (ulong*)_mem.Host(table) + Index(va, level);
             if ((*e & PteP) == 0)
             {
-                if (!create) return null;
+                if (!create)
+                {
+                    span = 1UL << (12 + 9 * (level - 1));
+                    return null;
+                }
                 long next = _mem.AllocateFrame();
                 _tables.Add(next);
                 *e = (ulong)next | PteP | PteRw | PteUser; // an absent entry: written by the host (see class comment)
             }
             table = (long)(*e & PteAddrMask);
         }
+        span = 0;
         return (ulong*)_mem.Host(table);
     }
 

@@ -48,22 +48,6 @@ public sealed class KvmPlatform : IPlatform
     public IReadOnlyList<string> HostSyscalls { get; } =
         ["ioctl", "mmap", "munmap", "mprotect", "fallocate", "tgkill", "rt_sigaction", "gettid", "clock_gettime", "openat", "close"];
 
-    /// <summary>Null when KVM can run the platform here (a VM is created and a vCPU runs), else why not.</summary>
-    public static string? Probe()
-    {
-        try
-        {
-            using var memory = new MemoryFile(1L << 30);
-            using var platform = new KvmPlatform(memory);
-            using var context = platform.NewContext();
-            return null;
-        }
-        catch (Exception e) when (e is KvmUnavailableException or KvmGuestException or InvalidOperationException or OutOfMemoryException)
-        {
-            return e.Message;
-        }
-    }
-
     public void Dispose()
     {
         _machine.Dispose();
