@@ -39,7 +39,7 @@ public sealed partial class Sandbox
     {
         Platform = platform;
         Options = options;
-        Mounts = new(options.RootLower ?? Fs.HostInode.Root());
+        Mounts = new(options.RootLower ?? Fs.HostInode.Root(), platform.Memory);
     }
 
     /// <summary>

@@ -66,6 +66,22 @@ public sealed unsafe class MemoryFile : IDisposable
         }
     }
 
+    /// <summary>Reads bytes at <paramref name="offset"/> of the file with pread, for the same reason <see cref="Write"/> uses pwrite.</summary>
+    public void Read(long offset, Span<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                long n = pread(Fd, p + done, (size_t)(data.Length - done), offset + done);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) throw new InvalidOperationException($"pread(memory file) failed: errno {errno}");
+                done += (int)n;
+            }
+        }
+    }
+
     static readonly byte[] ZeroPage = new byte[PageSize];
 
     /// <summary>Pointer to byte <paramref name="offset"/> of the file in Sentry's mapping.</summary>

@@ -25,12 +25,27 @@ internal static class Copy
         else if (lower.IsRegular && st.st_size > 0)
         {
             r = CopyData(task, lower, st.st_size, upper, n);
-            if (r < 0) return r;
+            if (r < 0)
+            {
+                Discard(upper, n);
+                return r;
+            }
         }
         n.Atime = (st.st_atime, st.st_atime_nsec);
         n.Mtime = (st.st_mtime, st.st_mtime_nsec);
         node = n;
         return 0;
+    }
+
+    /// <summary>Gives back the space and pages of a copy that failed half way (it never got a name).</summary>
+    static void Discard(Tmpfs upper, TmpfsNode n)
+    {
+        lock (upper.Lock)
+        {
+            upper.Reserve(-n.Size);
+            n.Nlink = 0;
+            n.ReleaseDataIfUnused();
+        }
     }
 
     static long CopyData(Task task, Inode lower, long size, Tmpfs upper, TmpfsNode n)
@@ -44,18 +59,25 @@ internal static class Copy
         }
         long r = lower.Open(task, Linux.O_RDONLY, "", out var f);
         if (r < 0) return r;
+        var bounce = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(size, 1 << 20));
         try
         {
             long done = 0;
             while (done < size)
             {
-                long got = f!.PRead(n.Data.AsSpan((int)done, (int)(size - done)), done);
+                long got = f!.PRead(bounce.AsSpan(0, (int)Math.Min(bounce.Length, size - done)), done);
                 if (got < 0) return got;
                 if (got == 0) break; // the file shrank on the host: keep what was there
+                lock (upper.Lock)
+                    if (!n.Pages.Write(done, bounce.AsSpan(0, (int)got))) return -Errno.ENOSPC;
                 done += got;
             }
             return 0;
         }
-        finally { f!.Release(); }
+        finally
+        {
+            f!.Release();
+            System.Buffers.ArrayPool<byte>.Shared.Return(bounce);
+        }
     }
 }

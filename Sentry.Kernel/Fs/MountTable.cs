@@ -1,4 +1,5 @@
 using Sentry.Kernel.Vfs;
+using Sentry.Platform;
 
 namespace Sentry.Kernel.Fs;
 
@@ -17,14 +18,14 @@ public sealed class MountTable
     public Inode Root { get; }
     public Overlay RootOverlay { get; }
 
-    public MountTable(Inode lower)
+    public MountTable(Inode lower, MemoryFile memory)
     {
-        RootOverlay = new Overlay(lower, new Tmpfs());
+        RootOverlay = new Overlay(lower, new Tmpfs(memory));
         Root = RootOverlay.Root;
         Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
         Add(["dev"], new SyntheticInode(VirtualNode.BuildDev(), SyntheticInode.TMPFS_MAGIC), "devtmpfs", "devtmpfs", "rw,nosuid,relatime");
-        Add(["dev", "shm"], new Tmpfs().Root, "shm", "tmpfs", "rw,nosuid,nodev");
+        Add(["dev", "shm"], new Tmpfs(memory).Root, "shm", "tmpfs", "rw,nosuid,nodev");
     }
 
     /// <summary>The mounts in the order they were made (for /proc/mounts).</summary>

@@ -1,4 +1,5 @@
 using Sentry.Kernel.Abi;
+using Sentry.Platform;
 
 namespace Sentry.Kernel.Fs;
 
@@ -13,7 +14,7 @@ public sealed class Tmpfs
     static ulong s_nextDev = 0x30;
     ulong _nextIno = 1;
 
-    /// <summary>Largest single file (bytes kept in one managed array).</summary>
+    /// <summary>Largest single file.</summary>
     public const long MaxFileSize = 1L << 30;
     /// <summary>Total bytes of file data allowed in this file system.</summary>
     public long Capacity { get; init; } = 4L << 30;
@@ -23,9 +24,12 @@ public sealed class Tmpfs
     public object Lock { get; } = new();
     public ulong Dev { get; } = Interlocked.Increment(ref s_nextDev);
     public TmpfsNode Root { get; }
+    /// <summary>Where file data lives: each file's pages are frames of the sandbox's memory file, which MAP_SHARED maps directly.</summary>
+    public MemoryFile Memory { get; }
 
-    public Tmpfs(uint rootMode = (uint)Linux.S_IFDIR | 0x3ff /* 01777 */)
+    public Tmpfs(MemoryFile memory, uint rootMode = (uint)Linux.S_IFDIR | 0x3ff /* 01777 */)
     {
+        Memory = memory;
         Root = NewNode(rootMode);
         Root.Children = new();
         Root.Nlink = 2;
@@ -71,7 +75,11 @@ public sealed class Tmpfs
     {
         if (!dir.Children!.Remove(name, out var node)) return;
         if (node.IsDir) { dir.Nlink--; node.Nlink = 0; }
-        else if (--node.Nlink == 0 && node.IsFile) Reserve(-node.Size);
+        else if (--node.Nlink == 0 && node.IsFile)
+        {
+            Reserve(-node.Size);
+            node.ReleaseDataIfUnused();
+        }
         else node.Touch(false);
         dir.Touch(true);
     }

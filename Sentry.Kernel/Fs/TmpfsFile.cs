@@ -16,7 +16,10 @@ public sealed class TmpfsFile : FileDescription, IMappable
         Inode = node;
         Flags = flags;
         Path = path;
+        node.Opened();
     }
+
+    protected override void OnLastClose() => _node.Closed();
 
     public TmpfsNode Node => _node;
     public override bool IsDirectory => _node.IsDir;
@@ -39,7 +42,9 @@ public sealed class TmpfsFile : FileDescription, IMappable
         if (_node.IsDir) return -Errno.EISDIR;
         if (offset >= _node.Size) return 0;
         int n = (int)Math.Min(buffer.Length, _node.Size - offset);
-        _node.Data.AsSpan((int)offset, n).CopyTo(buffer);
+        var pages = _node.PagesIfAny;
+        if (pages == null) buffer[..n].Clear();
+        else pages.Read(offset, buffer[..n]);
         return n;
     }
 
@@ -64,12 +69,13 @@ public sealed class TmpfsFile : FileDescription, IMappable
     {
         if (offset + buffer.Length > Tmpfs.MaxFileSize) return -Errno.EFBIG;
         long end = offset + buffer.Length;
-        if (end > _node.Size)
+        if (end > _node.Size && !_node.Fs.Reserve(end - _node.Size)) return -Errno.ENOSPC;
+        if (!_node.Pages.Write(offset, buffer))
         {
-            if (!_node.Fs.Reserve(end - _node.Size)) return -Errno.ENOSPC;
-            _node.Truncate(end);
+            if (end > _node.Size) _node.Fs.Reserve(_node.Size - end);
+            return -Errno.ENOSPC;
         }
-        buffer.CopyTo(_node.Data.AsSpan((int)offset));
+        if (end > _node.Size) _node.Truncate(end);
         _node.MarkWritten(offset, buffer.Length);
         _node.Touch(true);
         return buffer.Length;
@@ -106,4 +112,5 @@ public sealed class TmpfsFile : FileDescription, IMappable
     void IMappable.IncRef() => AddRef();
     void IMappable.DecRef() => Release();
     string IMappable.MapName => Path;
+    SharedMemory? IMappable.SharedPages { get { lock (Lock) return _node.IsFile ? _node.Pages : null; } }
 }

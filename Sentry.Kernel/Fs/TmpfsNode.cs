@@ -1,12 +1,13 @@
 using Sentry.Kernel.Abi;
+using Sentry.Kernel.Memory;
 using Sentry.Kernel.Tasks;
 using Sentry.Kernel.Vfs;
 
 namespace Sentry.Kernel.Fs;
 
 /// <summary>
-/// An inode of a tmpfs: a directory (children by name), a regular file (bytes in memory), a
-/// symlink, a FIFO or a device node. Fields are guarded by its file system's lock.
+/// An inode of a tmpfs: a directory (children by name), a regular file (its pages in the memory
+/// file), a symlink, a FIFO or a device node. Fields are guarded by its file system's lock.
 /// </summary>
 public sealed class TmpfsNode : Inode
 {
@@ -18,7 +19,10 @@ public sealed class TmpfsNode : Inode
     public ulong Rdev;
     public Dictionary<string, TmpfsNode>? Children;
     public TmpfsNode? Parent;
-    public byte[] Data = [];
+    /// <summary>A regular file's data, made on first write; <see cref="Pages"/> makes it.</summary>
+    SharedMemory? _pages;
+    /// <summary>Open descriptions of this node (mappings hold theirs): the data goes once this and <see cref="Nlink"/> are both 0.</summary>
+    int _openFiles;
     public long Size;
     public string? Target;
     public (long Sec, long Nsec) Atime, Mtime, Ctime;
@@ -60,13 +64,46 @@ public sealed class TmpfsNode : Inode
     /// <summary>Records that [offset, offset+length) now holds data.</summary>
     public void MarkWritten(long offset, long length) => _written.Add(offset, length);
 
-    /// <summary>Sets the size, growing the buffer (zero-filled) or cutting it.</summary>
-    public void Truncate(long size)
+    /// <summary>The file's data, made on first use (caller holds the lock).</summary>
+    public SharedMemory Pages => _pages ??= new SharedMemory(Fs.Memory);
+
+    /// <summary>The file's data if it has any (caller holds the lock).</summary>
+    public SharedMemory? PagesIfAny => _pages;
+
+    /// <summary>
+    /// Sets the size. Growing adds a hole; cutting zeroes the rest of the last page and takes the
+    /// pages past it away: the caller completes the returned cut once the lock is dropped, which
+    /// takes them out of MAP_SHARED mappings (touching them then raises SIGBUS, as on Linux).
+    /// </summary>
+    public SharedMemory.Cut Truncate(long size)
     {
-        if (size < Size) _written.RemoveFrom(size);
-        if (size > Data.Length) Array.Resize(ref Data, (int)Math.Max(size, Math.Min((long)Data.Length * 2, int.MaxValue - 64)));
-        if (size < Size) Array.Clear(Data, (int)size, (int)(Math.Min(Size, Data.Length) - size));
+        var cut = default(SharedMemory.Cut);
+        if (size < Size)
+        {
+            _written.RemoveFrom(size);
+            if (_pages != null) cut = _pages.Remove(size, long.MaxValue);
+        }
         Size = size;
+        return cut;
+    }
+
+    internal void Opened() { lock (Lock) _openFiles++; }
+
+    internal void Closed()
+    {
+        lock (Lock)
+        {
+            _openFiles--;
+            ReleaseDataIfUnused();
+        }
+    }
+
+    /// <summary>Frees the data of a file that no name and no open description reaches any more (caller holds the lock).</summary>
+    internal void ReleaseDataIfUnused()
+    {
+        if (Nlink != 0 || _openFiles != 0 || _pages == null) return;
+        _pages.DecRef();
+        _pages = null;
     }
 
     public void Touch(bool modify)
@@ -281,6 +318,7 @@ public sealed class TmpfsNode : Inode
 
     public override long SetAttr(Task task, in SetAttr attr)
     {
+        var cut = default(SharedMemory.Cut);
         lock (Lock)
         {
             if (attr.Has(Vfs.SetAttr.Fields.Size))
@@ -289,7 +327,7 @@ public sealed class TmpfsNode : Inode
                 if (!IsFile) return -Errno.EINVAL;
                 if (attr.Size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
                 if (!Fs.Reserve(attr.Size - Size)) return -Errno.ENOSPC;
-                Truncate(attr.Size);
+                cut = Truncate(attr.Size);
                 Mtime = Tmpfs.Now();
             }
             if (attr.Has(Vfs.SetAttr.Fields.Mode)) FileMode = (FileMode & (uint)Linux.S_IFMT) | (attr.Mode & 0xfff);
@@ -299,6 +337,7 @@ public sealed class TmpfsNode : Inode
             if (attr.Has(Vfs.SetAttr.Fields.Mtime)) Mtime = attr.Mtime;
             Ctime = Tmpfs.Now();
         }
+        cut.Complete();
         return 0;
     }
 
@@ -321,12 +360,14 @@ public sealed class TmpfsNode : Inode
 
     public override long PunchHole(Task task, long offset, long length)
     {
+        var cut = default(SharedMemory.Cut);
         lock (Lock)
         {
-            if (offset < Size) Array.Clear(Data, (int)offset, (int)Math.Min(length, Size - offset));
+            if (offset < Size && _pages != null) cut = _pages.Remove(offset, Math.Min(Size, offset + Math.Min(length, long.MaxValue - offset)));
             _written.RemoveWhole(offset, length);
             Touch(true);
         }
+        cut.Complete();
         return 0;
     }
 

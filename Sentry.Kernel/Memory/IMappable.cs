@@ -20,4 +20,11 @@ public interface IMappable
 
     /// <summary>Name shown in /proc/self/maps.</summary>
     string MapName { get; }
+
+    /// <summary>
+    /// The pages of the file itself when it has a page cache Sentry owns (tmpfs): MAP_SHARED
+    /// mappings then map these very frames, so they see write() and each other at once. Null
+    /// when a shared mapping can only hold copies of the file's pages.
+    /// </summary>
+    SharedMemory? SharedPages => null;
 }

@@ -100,8 +100,8 @@ public sealed partial class MemoryManager : IDisposable
         lock (_lock)
         {
             // Mark and write-protect first, so no sibling thread of ours can write a frame once the child shares it.
-            // Shared file mappings hold private copies of the file's pages until a page cache exists,
-            // so they fork like private ones; only shared anonymous memory stays shared.
+            // Shared mappings of files without a page cache of Sentry's hold private copies of the
+            // file's pages, so they fork like private ones; shared memory and tmpfs files stay shared.
             foreach (var va in _pages.Keys)
             {
                 ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
@@ -110,7 +110,11 @@ public sealed partial class MemoryManager : IDisposable
             foreach (var v in _vmas)
                 if (v.Shm == null && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
             var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout };
-            foreach (var v in _vmas) child._vmas.Add(v.Clone());
+            foreach (var v in _vmas)
+            {
+                child._vmas.Add(v.Clone());
+                if (v.Shm != null) child.MapsShared(v.Shm);
+            }
             child._pages.EnsureCapacity(_pages.Count);
             foreach (var va in _pages.Keys)
             {
@@ -214,11 +218,38 @@ public sealed partial class MemoryManager : IDisposable
             {
                 Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
                 Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
-                Shm = shared && file == null ? new SharedMemory(_mem) : null,
+                Shm = !shared ? null : file == null ? new SharedMemory(_mem) : file.SharedPages?.IncRef(),
             };
             file?.IncRef();
+            if (v.Shm != null) MapsShared(v.Shm);
             Insert(v);
             return (long)addr;
+        }
+    }
+
+    /// <summary>Shared pages this address space has mapped: each knows to reach it when it is cut (<see cref="DropShared"/>).</summary>
+    readonly HashSet<SharedMemory> _sharedWith = new();
+
+    void MapsShared(SharedMemory shm)
+    {
+        if (_sharedWith.Add(shm)) shm.AddMapper(this);
+    }
+
+    /// <summary>
+    /// Takes the pages of <paramref name="shm"/> at offsets [from, to) out of this address space
+    /// (a file truncated or a hole punched under a MAP_SHARED mapping): the next touch faults and
+    /// finds the file's new page, or raises SIGBUS past its end.
+    /// </summary>
+    internal void DropShared(SharedMemory shm, long from, long to)
+    {
+        lock (_lock)
+        {
+            foreach (var v in _vmas)
+            {
+                if (v.Shm != shm) continue;
+                long a = Math.Max(from, v.FileOffset), b = Math.Min(to, v.FileOffset + (long)v.Length);
+                if (a < b) DropPages(v.Start + (ulong)(a - v.FileOffset), v.Start + (ulong)(b - v.FileOffset));
+            }
         }
     }
 
@@ -446,6 +477,8 @@ public sealed partial class MemoryManager : IDisposable
             _pages.Clear();
             foreach (var v in _vmas) { v.File?.DecRef(); v.Shm?.DecRef(); }
             _vmas.Clear();
+            foreach (var shm in _sharedWith) shm.Forget(this);
+            _sharedWith.Clear();
             _addressSpace?.Dispose();
             _addressSpace = null;
         }

@@ -3,13 +3,22 @@ using Sentry.Platform;
 namespace Sentry.Kernel.Memory;
 
 /// <summary>
-/// The pages of a MAP_SHARED|MAP_ANONYMOUS mapping: owned here, not by any address space, so a
-/// parent and its forked children see each other's writes. Reference counted by the VMAs.
+/// Pages that several address spaces map at once: the data of a tmpfs file (its page cache: the
+/// file is nothing but these pages) or a MAP_SHARED|MAP_ANONYMOUS region. Owned here, not by any
+/// address space, so a MAP_SHARED mapping, read() and write() and forked children all see the
+/// same bytes. Frames live in the <see cref="MemoryFile"/>; a page never written or faulted has
+/// none and reads as zeros. Reference counted: the file (or the first mapping) holds one, every
+/// VMA one more.
 /// </summary>
 public sealed class SharedMemory
 {
+    const int Page = MemoryFile.PageSize;
+
     readonly MemoryFile _mem;
+    /// <summary>Frame of each page that has one, by page-aligned offset.</summary>
     readonly Dictionary<long, long> _frames = new();
+    /// <summary>Address spaces that have (or had) a VMA on these pages: the ones a truncation must reach.</summary>
+    readonly HashSet<MemoryManager> _mappers = new();
     int _refs = 1;
 
     public SharedMemory(MemoryFile mem) => _mem = mem;
@@ -26,7 +35,143 @@ public sealed class SharedMemory
         }
     }
 
-    public void IncRef() => Interlocked.Increment(ref _refs);
+    /// <summary>Number of pages that hold a frame.</summary>
+    public long Pages { get { lock (_frames) return _frames.Count; } }
+
+    /// <summary>Copies the bytes at <paramref name="offset"/> into <paramref name="buffer"/>; pages without a frame read as zeros.</summary>
+    public void Read(long offset, Span<byte> buffer)
+    {
+        lock (_frames)
+        {
+            while (buffer.Length > 0)
+            {
+                int n = Run(offset, buffer.Length, out long frame);
+                if (frame < 0) buffer[..n].Clear();
+                else _mem.Read(frame, buffer[..n]);
+                buffer = buffer[n..];
+                offset += n;
+            }
+        }
+    }
+
+    /// <summary>Copies <paramref name="data"/> to <paramref name="offset"/>, giving every page it touches a frame. False when memory ran out (nothing is undone).</summary>
+    public bool Write(long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_frames)
+        {
+            if (!Populate(offset, data.Length)) return false;
+            while (data.Length > 0)
+            {
+                int n = Run(offset, data.Length, out long frame);
+                _mem.Write(frame, data[..n]);
+                data = data[n..];
+                offset += n;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The longest stretch from <paramref name="offset"/> (at most <paramref name="length"/> bytes)
+    /// that is either contiguous in the memory file, starting at <paramref name="frame"/>, or
+    /// without frames (<paramref name="frame"/> = -1): one host call moves it.
+    /// </summary>
+    int Run(long offset, int length, out long frame)
+    {
+        long page = offset & ~(long)(Page - 1);
+        int inPage = (int)(offset - page);
+        frame = _frames.TryGetValue(page, out long f) ? f + inPage : -1;
+        int n = Math.Min(length, Page - inPage);
+        while (n < length)
+        {
+            page += Page;
+            bool has = _frames.TryGetValue(page, out long next);
+            if (frame < 0 ? has : !has || next != frame + n) break;
+            n += Math.Min(length - n, Page);
+        }
+        return n;
+    }
+
+    /// <summary>Gives each page of [offset, offset+length) a frame; runs of missing pages get contiguous frames.</summary>
+    bool Populate(long offset, long length)
+    {
+        long end = offset + length;
+        for (long page = offset & ~(long)(Page - 1); page < end;)
+        {
+            if (_frames.ContainsKey(page)) { page += Page; continue; }
+            long runEnd = page + Page;
+            while (runEnd < end && !_frames.ContainsKey(runEnd)) runEnd += Page;
+            int n = (int)((runEnd - page) / Page);
+            long frame = _mem.Allocate(n);
+            if (frame < 0) return false;
+            for (int i = 0; i < n; i++) _frames[page + (long)i * Page] = frame + (long)i * Page;
+            page = runEnd;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Cuts out the bytes of [from, to) (to = long.MaxValue: everything from <paramref name="from"/>,
+    /// a truncation): partial pages at the edges are zeroed in place, whole pages lose their
+    /// frames. Call <see cref="Cut.Complete"/> on the result once the file's own lock is released:
+    /// it takes the pages out of every address space that maps them, then frees them.
+    /// </summary>
+    public Cut Remove(long from, long to)
+    {
+        long firstWhole = (from + Page - 1) & ~(long)(Page - 1);
+        long endWhole = to == long.MaxValue ? long.MaxValue : to & ~(long)(Page - 1);
+        List<long>? cut = null;
+        lock (_frames)
+        {
+            if (from < firstWhole) ZeroLocked(from, Math.Min(firstWhole, to));
+            if (to != long.MaxValue && endWhole >= firstWhole && endWhole < to) ZeroLocked(endWhole, to);
+            foreach (var (offset, frame) in _frames)
+                if (offset >= firstWhole && offset < endWhole) (cut ??= new()).Add(offset);
+            if (cut == null) return default;
+            for (int i = 0; i < cut.Count; i++)
+            {
+                _frames.Remove(cut[i], out long frame);
+                cut[i] = frame;
+            }
+        }
+        return new Cut(this, cut, firstWhole, endWhole);
+    }
+
+    void ZeroLocked(long from, long to)
+    {
+        Span<byte> zeros = stackalloc byte[256];
+        zeros.Clear();
+        for (long o = from; o < to;)
+        {
+            int n = Run(o, (int)Math.Min(to - o, zeros.Length), out long frame);
+            if (frame >= 0) _mem.Write(frame, zeros[..n]);
+            o += n;
+        }
+    }
+
+    /// <summary>Pages taken out of a <see cref="SharedMemory"/> whose mappings and frames are yet to go.</summary>
+    public readonly struct Cut(SharedMemory owner, List<long> frames, long from, long to)
+    {
+        /// <summary>Unmaps the pages from every address space that maps them, then frees their frames.</summary>
+        public void Complete()
+        {
+            if (owner == null) return;
+            MemoryManager[] mappers;
+            lock (owner._mappers) mappers = [.. owner._mappers];
+            foreach (var mm in mappers) mm.DropShared(owner, from, to);
+            foreach (long f in frames) owner._mem.Free(f);
+        }
+    }
+
+    /// <summary>Records that <paramref name="mm"/> has a VMA on these pages; it says <see cref="Forget"/> when it goes away.</summary>
+    internal void AddMapper(MemoryManager mm) { lock (_mappers) _mappers.Add(mm); }
+    internal void Forget(MemoryManager mm) { lock (_mappers) _mappers.Remove(mm); }
+
+    public SharedMemory IncRef()
+    {
+        Interlocked.Increment(ref _refs);
+        return this;
+    }
 
     public void DecRef()
     {

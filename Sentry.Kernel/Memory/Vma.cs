@@ -16,7 +16,7 @@ public sealed class Vma
     public IMappable? File;
     /// <summary>File offset of <see cref="Start"/>.</summary>
     public long FileOffset;
-    /// <summary>Pages of a shared anonymous mapping (shared with forked processes), or null.</summary>
+    /// <summary>Pages a MAP_SHARED mapping maps directly: its own for shared anonymous memory, the file's for a tmpfs file; or null (private copies).</summary>
     public SharedMemory? Shm;
     /// <summary>Label in /proc/self/maps ([heap], [stack]) for anonymous areas.</summary>
     public string? Label;

@@ -47,7 +47,7 @@ public static partial class Sys
             if (r < 0) return r;
             if (a.A0 != 0 && ReadPath(t, a.A0, out var s) == 0) source = s;
             if (type != "tmpfs") return -Errno.ENODEV;
-            var fs = new Tmpfs();
+            var fs = new Tmpfs(t.Sandbox.Platform.Memory);
             fs.Root.OwnerUid = t.Uid;
             fs.Root.OwnerGid = t.Gid;
             root = fs.Root;

@@ -41,6 +41,7 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
         "locks",   // flock and fcntl record/OFD locks, across fork, blocking waits
         "xattr",   // user.* extended attributes
         "stat",    // st_mode/nlink/size/blocks per file type, which calls change mtime/ctime, statx
+        "mmap",    // MAP_SHARED file mappings: coherent with read/write, across fork, truncation, holes
         "socket",  // the inode a bound AF_UNIX socket leaves
     ];
 

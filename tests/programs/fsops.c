@@ -18,6 +18,8 @@
  * in waitpid or on a pipe), so the order of lines is fixed. */
 #include "proctest.h"
 #include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -1969,6 +1971,127 @@ static void socket_mode(char **argv)
         close(s);
 }
 
+/* ------------------------------------------------------------------ mmap */
+
+static sigjmp_buf touch_jump;
+static void touch_fault(int sig) { siglongjmp(touch_jump, sig); }
+
+/* Reads byte i of p: "value N", or the signal the read raised. */
+static void touch(const char *label, volatile char *p, long i)
+{
+    struct sigaction sa = { .sa_handler = touch_fault }, old_bus, old_segv;
+    sigaction(SIGBUS, &sa, &old_bus);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    int sig = sigsetjmp(touch_jump, 1);
+    if (sig == 0)
+        printf("%s: value %d\n", label, p[i]);
+    else
+        printf("%s: %s\n", label, sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
+    sigaction(SIGBUS, &old_bus, NULL);
+    sigaction(SIGSEGV, &old_segv, NULL);
+}
+
+/* MAP_SHARED file mappings see write(), each other and other processes at
+ * once, and write back through the file; truncation and holes reach them. */
+static void mmap_mode(char **argv)
+{
+    (void)argv;
+    long pg = 4096;
+    int fd = open("shared", O_RDWR | O_CREAT, 0644);
+    must(fd >= 0, "create shared");
+    char buf[64];
+    memset(buf, 'a', sizeof buf);
+    for (int i = 0; i < 3; i++)
+        must(pwrite(fd, buf, sizeof buf, i * pg) == sizeof buf, "pwrite pages");
+    must(ftruncate(fd, 3 * pg) == 0, "ftruncate 3 pages");
+
+    char *m1 = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    char *m2 = mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd, pg);
+    must(m1 != MAP_FAILED && m2 != MAP_FAILED, "mmap shared");
+    printf("mapping shows the file: %c%c\n", m1[0], m1[2 * pg + 63]);
+
+    m1[pg + 1] = 'M';
+    must(pread(fd, buf, 4, pg) == 4, "pread");
+    printf("pread sees a store: %.4s\n", buf);
+    printf("second mapping sees the store: %c\n", m2[1]);
+    must(pwrite(fd, "WW", 2, 2 * pg + 5) == 2, "pwrite");
+    printf("mappings see pwrite: %c %c\n", m1[2 * pg + 5], m2[pg + 6]);
+    report("msync", msync(m1, 3 * pg, MS_SYNC));
+
+    pid_t child = fork();
+    if (child == 0) {
+        m1[7] = 'C';
+        must(pwrite(fd, "P", 1, 8) == 1, "child pwrite");
+        _exit(0);
+    }
+    report_wait("child", child);
+    printf("parent sees the child's store and pwrite: %c %c\n", m1[7], m1[8]);
+
+    /* Private mappings: their stores never reach the file. */
+    char *priv = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    must(priv != MAP_FAILED, "mmap private");
+    printf("private mapping shows the file: %c\n", priv[7]);
+    priv[0] = 'X';
+    must(pread(fd, buf, 1, 0) == 1, "pread after private store");
+    printf("private store stays private: %c %c\n", buf[0], m1[0]);
+    munmap(priv, pg);
+
+    /* Truncation: the rest of the last page reads zero, pages past it SIGBUS. */
+    must(ftruncate(fd, pg + 100) == 0, "ftruncate down");
+    touch("byte before the new end", m1, pg + 1);
+    touch("byte after the new end, same page", m1, pg + 200);
+    touch("page past the new end", m1, 2 * pg + 5);
+    touch("second mapping past the end", m2, pg + 6);
+    must(ftruncate(fd, 3 * pg) == 0, "ftruncate up");
+    touch("page after growing again", m1, 2 * pg + 5);
+    must(pwrite(fd, "G", 1, 2 * pg + 9) == 1, "pwrite grown page");
+    printf("grown page shared again: %c %c\n", m1[2 * pg + 9], m2[pg + 9]);
+
+    /* A hole punched under the mapping reads as zeros. */
+    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pg, pg) == 0) {
+        printf("punched page: %d %d\n", m1[pg + 1], m2[1]);
+        m1[pg + 2] = 'H';
+        must(pread(fd, buf, 1, pg + 2) == 1, "pread punched page");
+        printf("store into the hole reaches the file: %c\n", buf[0]);
+    } else
+        printf("punch: %s\n", errname(errno));
+
+    /* An unlinked file stays mapped and shared after close. */
+    must(unlink("shared") == 0, "unlink");
+    close(fd);
+    child = fork();
+    if (child == 0) {
+        m1[10] = 'U';
+        _exit(0);
+    }
+    report_wait("child after unlink", child);
+    printf("unlinked, closed, still shared: %c\n", m1[10]);
+    munmap(m1, 3 * pg);
+    munmap(m2, 2 * pg);
+
+    /* A file written only through a mapping. */
+    fd = open("written", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    must(fd >= 0 && ftruncate(fd, 2 * pg) == 0, "create written");
+    char *w = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    must(w != MAP_FAILED, "mmap written");
+    strcpy(w + pg - 3, "across");
+    munmap(w, 2 * pg);
+    close(fd);
+    fd = open("written", O_RDONLY);
+    must(fd >= 0 && pread(fd, buf, 6, pg - 3) == 6, "reread written");
+    printf("stores reach the file after munmap and close: %.6s\n", buf);
+    struct stat st;
+    must(fstat(fd, &st) == 0, "fstat written");
+    printf("size: %ld\n", (long)st.st_size);
+    close(fd);
+    /* A read-only descriptor cannot be mapped shared and writable. */
+    fd = open("written", O_RDONLY);
+    errno = 0;
+    void *ro = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    printf("shared writable map of O_RDONLY: %s\n", ro == MAP_FAILED ? errname(errno) : "mapped");
+    close(fd);
+}
+
 static const struct mode modes[] = {
     { "paths", paths },       /* openat/dirfds, O_* flags, symlinks, "..", name limits */
     { "share", share },       /* offsets and flags shared by dup and fork */
@@ -1981,6 +2104,7 @@ static const struct mode modes[] = {
     { "locks", locks },       /* flock, fcntl record locks, OFD locks */
     { "xattr", xattr },       /* user.* extended attributes */
     { "stat", stats },        /* st_mode/nlink/size/blocks per type, time updates, statx */
+    { "mmap", mmap_mode },    /* MAP_SHARED file mappings: coherence, fork, truncation, holes */
     { "socket", socket_mode },/* the inode a bound AF_UNIX socket leaves */
     { "all", all },
     { NULL, NULL },
