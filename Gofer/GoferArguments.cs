@@ -1,9 +1,17 @@
 namespace Sentry.Gofer;
 
-/// <summary>The command line of `sentry gofer`: --root DIR --fd N [--read-only] (also --root=DIR, --fd=N).</summary>
+/// <summary>A further directory the Gofer serves (a bind mount of the sandbox) on its own connected socket.</summary>
+public sealed record GoferVolume(string Dir, int Fd, bool ReadOnly);
+
+/// <summary>
+/// The command line of `sentry gofer`: --root DIR --fd N [--read-only] (also --root=DIR, --fd=N),
+/// then any number of --volume N=DIR / --volume-read-only N=DIR: DIR served on socket N.
+/// </summary>
 public sealed record GoferArguments(string Root, int Fd, bool ReadOnly)
 {
-    public const string Usage = "usage: sentry gofer --root DIR --fd N [--read-only]";
+    public const string Usage = "usage: sentry gofer --root DIR --fd N [--read-only] [--volume N=DIR | --volume-read-only N=DIR]...";
+
+    public IReadOnlyList<GoferVolume> Volumes { get; init; } = [];
 
     /// <summary>Parses <paramref name="args"/>; false with a one-line <paramref name="problem"/> for anything else.</summary>
     public static bool TryParse(IReadOnlyList<string> args, out GoferArguments parsed, out string problem)
@@ -12,6 +20,7 @@ public sealed record GoferArguments(string Root, int Fd, bool ReadOnly)
         problem = "";
         string? root = null, fd = null;
         bool readOnly = false;
+        var volumes = new List<GoferVolume>();
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -28,6 +37,16 @@ public sealed record GoferArguments(string Root, int Fd, bool ReadOnly)
                 case "--read-only" when inline == null:
                     readOnly = true;
                     break;
+                case "--volume" or "--volume-read-only":
+                    string? spec = inline ?? (i + 1 < args.Count ? args[++i] : null);
+                    int sep = spec?.IndexOf('=') ?? -1;
+                    if (sep <= 0 || sep == spec!.Length - 1 || !int.TryParse(spec[..sep], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int vfd))
+                    {
+                        problem = $"{name} wants N=DIR, not '{spec}'";
+                        return false;
+                    }
+                    volumes.Add(new GoferVolume(spec[(sep + 1)..], vfd, name == "--volume-read-only"));
+                    break;
                 default:
                     problem = $"unknown argument '{a}'";
                     return false;
@@ -40,7 +59,7 @@ public sealed record GoferArguments(string Root, int Fd, bool ReadOnly)
             problem = $"--fd wants a descriptor number, not '{fd}'";
             return false;
         }
-        parsed = new GoferArguments(root, n, readOnly);
+        parsed = new GoferArguments(root, n, readOnly) { Volumes = volumes };
         return true;
     }
 }

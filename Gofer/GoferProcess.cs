@@ -7,10 +7,11 @@ using Sentry.P9;
 namespace Sentry.Gofer;
 
 /// <summary>
-/// The Gofer process: `sentry gofer --root DIR --fd N [--read-only]`. Confines itself (see
-/// <see cref="GoferConfinement"/>: mount namespace, pivot_root into DIR, capabilities, seccomp;
-/// each step not permitted is skipped with one line on stderr) and serves 9P2000.L for DIR on
-/// the connected socket N until the peer closes it.
+/// The Gofer process: `sentry gofer --root DIR --fd N [--read-only] [--volume M=VDIR]...`.
+/// Confines itself (see <see cref="GoferConfinement"/>: mount namespace, pivot_root into DIR,
+/// capabilities, seccomp; each step not permitted is skipped with one line on stderr) and serves
+/// 9P2000.L for DIR on the connected socket N until the peer closes it, and each volume VDIR
+/// (a bind mount of the sandbox) on its own socket M.
 /// </summary>
 public static class GoferProcess
 {
@@ -49,11 +50,30 @@ public static class GoferProcess
             err.WriteLine($"sentry gofer: cannot open the export --root {a.Root}: errno {-rootFd}");
             return 1;
         }
+        // Volumes are opened before any step: these fds keep reaching their directories (in the
+        // host's mount namespace, so the root's read-only remount does not touch them) after
+        // pivot_root has hidden every other host path.
+        var volumeFds = new List<int>();
+        foreach (var v in a.Volumes)
+        {
+            if (Sys.Fstat(v.Fd, out LinuxStat vs) < 0 || vs.Type != Linux.S_IFSOCK)
+            {
+                err.WriteLine($"sentry gofer: --volume {v.Fd}={v.Dir}: {v.Fd} is not an open socket");
+                return 2;
+            }
+            int fd = Sys.Open(v.Dir, Linux.O_PATH | Linux.O_DIRECTORY);
+            if (fd < 0)
+            {
+                err.WriteLine($"sentry gofer: cannot open the volume {v.Dir}: errno {-fd}");
+                return 1;
+            }
+            volumeFds.Add(fd);
+        }
         // Modes are applied exactly as clients ask (Sentry applies the sandbox's umask itself).
         Sys.Umask(0);
         if (RuntimeFeature.IsDynamicCodeSupported) Warmup(rootFd);
 
-        using var confinement = new GoferConfinement(a.Root, rootFd, a.ReadOnly, err);
+        using var confinement = new GoferConfinement(a.Root, rootFd, a.ReadOnly, err, a.Volumes.Any(v => !v.ReadOnly));
         confinement.ApplyBeforeServing();
         Sys.Close(rootFd);
         if (confinement.ExportFd < 0)
@@ -67,8 +87,30 @@ public static class GoferProcess
             ProcSelfFd = confinement.ProcSelfFd,
             ReopenThroughProc = confinement.ProcSelfFd >= 0,
         });
+        var volumeServers = new List<GoferServer>();
+        for (int i = 0; i < a.Volumes.Count; i++)
+        {
+            volumeServers.Add(new GoferServer(volumeFds[i], new GoferOptions
+            {
+                ReadOnly = a.Volumes[i].ReadOnly,
+                ProcSelfFd = confinement.ProcSelfFd,
+                ReopenThroughProc = confinement.ProcSelfFd >= 0,
+            }));
+            Sys.Close(volumeFds[i]);
+        }
         confinement.Dispose();
+        // Each volume has its own connection, served on its own thread; the process ends with the
+        // root's connection, as Sentry does. The threads are made now, confined like the one
+        // making them, because the system call filter refuses what starting a thread needs; they
+        // serve only once the filter (synchronised to every thread) is in place.
+        using var filtered = new ManualResetEventSlim();
+        for (int i = 0; i < volumeServers.Count; i++)
+        {
+            var (volumeServer, fd) = (volumeServers[i], a.Volumes[i].Fd);
+            new Thread(() => { filtered.Wait(); volumeServer.Serve(fd); }) { Name = $"gofer volume {fd}", IsBackground = true }.Start();
+        }
         confinement.RestrictSystemCalls();
+        filtered.Set();
         err.Flush();
 
         int rc = server.Serve(a.Fd);

@@ -10,10 +10,10 @@ namespace Sentry.Host;
 /// </summary>
 public static class Cli
 {
-    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--strace] [--cwd DIR] [--env K=V]... PROGRAM [ARGS...]";
+    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--strace] [--cwd DIR] [--env K=V]... [--volume HOST:DEST[:ro]]... PROGRAM [ARGS...]";
 
     /// <summary>Options of `do` that take a value (so the program's own flags can be told apart from ours).</summary>
-    static readonly string[] s_valueOptions = ["--platform", "--cwd", "--env"];
+    static readonly string[] s_valueOptions = ["--platform", "--cwd", "--env", "--volume", "-v"];
 
     public static int Run(string[] args)
     {
@@ -24,9 +24,10 @@ public static class Cli
         var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
         var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
         var env = new Option<string[]>("--env") { Description = "add KEY=VALUE to the program's environment" };
+        var volume = new Option<string[]>("--volume", "-v") { Description = "bind-mount the host directory HOST at DEST in the sandbox (HOST:DEST, read-only with :ro)" };
         var command = new Argument<string[]>("program") { Arity = ArgumentArity.OneOrMore, Description = "program and its arguments" };
 
-        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, command };
+        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, volume, command };
         var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
 
         if (UnknownOption(args) is { } bad)
@@ -56,6 +57,12 @@ public static class Cli
             environment.RemoveAll(x => x.StartsWith(key + "=", StringComparison.Ordinal));
             environment.Add(kv);
         }
+        var volumes = new List<VolumeSpec>();
+        foreach (var v in parse.GetValue(volume) ?? [])
+        {
+            if (!VolumeSpec.TryParse(v, out var spec, out string problem)) { Console.Error.WriteLine($"sentry: {problem}"); Console.Error.WriteLine(DoUsage); return 2; }
+            volumes.Add(spec);
+        }
         var options = new SandboxOptions
         {
             Program = argv[0],
@@ -64,7 +71,7 @@ public static class Cli
             Cwd = parse.GetValue(cwd) ?? Environment.CurrentDirectory,
             Strace = parse.GetValue(strace),
         };
-        return DoCommand.Execute(parse.GetValue(platform)!, options);
+        return DoCommand.Execute(parse.GetValue(platform)!, options, volumes);
     }
 
     static readonly string[] s_flagOptions = ["--strace", "--help", "-h", "-?"];

@@ -13,11 +13,12 @@ public static class DoCommand
         _ => (int)s,
     };
 
-    public static int Execute(string platformName, SandboxOptions options)
+    public static int Execute(string platformName, SandboxOptions options, IReadOnlyList<VolumeSpec>? volumes = null)
     {
+        volumes ??= [];
         // The Gofer starts first: its start-up overlaps the platform's.
         GoferLauncher.Started gofer;
-        try { gofer = GoferLauncher.Start("/"); }
+        try { gofer = GoferLauncher.Start("/", [.. volumes.Select(v => new GoferLauncher.Volume(v.HostDir, v.ReadOnly))]); }
         catch (InvalidOperationException e)
         {
             Console.Error.WriteLine($"sentry: {e.Message}");
@@ -34,23 +35,28 @@ public static class DoCommand
                 Console.Error.WriteLine("sentry: the gofer exited: file calls now fail with EIO; stopping the sandbox");
                 sandboxRef?.SignalInit(9);
             };
-            return fs;
+            var mounted = new Sentry.Kernel.Fs.GoferFs[volumes.Count];
+            for (int i = 0; i < volumes.Count; i++) mounted[i] = gofer.AttachVolume(i, volumes[i].ReadOnly);
+            return (Root: fs, Volumes: mounted);
         }, System.Threading.Tasks.TaskCreationOptions.LongRunning);
-        var lower = new Lazy<Sentry.Kernel.Vfs.Inode>(() =>
+        Sentry.Kernel.Vfs.Inode Attached(Func<(Sentry.Kernel.Fs.GoferFs Root, Sentry.Kernel.Fs.GoferFs[] Volumes), Sentry.Kernel.Vfs.Inode> pick)
         {
-            try { return attached.Result.Root; }
+            try { return pick(attached.Result); }
             catch (AggregateException e)
             {
                 Console.Error.WriteLine($"sentry: {e.InnerException?.Message}");
                 Environment.Exit(1);
                 throw;
             }
-        });
+        }
+        var lower = new Lazy<Sentry.Kernel.Vfs.Inode>(() => Attached(a => a.Root.Root));
+        var volumeMounts = volumes.Select((v, i) => new VolumeMount(v.Dest,
+            new Sentry.Kernel.Fs.DeferredInode(new Lazy<Sentry.Kernel.Vfs.Inode>(() => Attached(a => a.Volumes[i].Root))), v.ReadOnly)).ToArray();
         IPlatform? platform = PlatformChooser.Choose(platformName, Console.Error);
         if (platform == null) return 1;
         try
         {
-            var sandbox = sandboxRef = new Sandbox(platform, options with { RootLower = new Sentry.Kernel.Fs.DeferredInode(lower) });
+            var sandbox = sandboxRef = new Sandbox(platform, options with { RootLower = new Sentry.Kernel.Fs.DeferredInode(lower), Volumes = volumeMounts });
             // Signals sent to `sentry` go to the sandbox's init, as they would reach the program
             // run natively; the sandbox's exit status then tells what the program made of them.
             // A second one while the first is still pending ends `sentry` itself (the stubs die with
@@ -81,7 +87,11 @@ public static class DoCommand
         finally
         {
             platform.Dispose();
-            if (attached.IsCompletedSuccessfully) attached.Result.Dispose();
+            if (attached.IsCompletedSuccessfully)
+            {
+                attached.Result.Root.Dispose();
+                foreach (var v in attached.Result.Volumes) v.Dispose();
+            }
         }
     }
 }

@@ -7,6 +7,8 @@ namespace Sentry.Host;
 /// <summary>
 /// Starts the Gofer: this same executable run as `sentry gofer --root DIR --fd 3 --read-only`,
 /// holding one end of a socketpair as fd 3, and connects Sentry's 9P client to the other end.
+/// Each volume (a host directory bind-mounted into the sandbox) gets a socketpair of its own,
+/// found by the Gofer on fds 4, 5, ... (`--volume 4=DIR`, `--volume-read-only 5=DIR`).
 /// The process is started with posix_spawn (vfork+exec in libc), so the .NET runtime is never
 /// forked; it confines itself (mount namespace, pivot_root, seccomp) before serving.
 /// </summary>
@@ -20,37 +22,68 @@ public static unsafe partial class GoferLauncher
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int oflag, uint mode);
     [LibraryImport("libc", SetLastError = true)] private static partial int socketpair(int domain, int type, int protocol, int* sv);
     [LibraryImport("libc")] private static partial int close(int fd);
+    [LibraryImport("libc", SetLastError = true)] private static partial int fcntl(int fd, int cmd, int arg);
 
-    const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+    const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, F_DUPFD_CLOEXEC = 1030;
     /// <summary>The fd the Gofer finds its end of the socketpair on.</summary>
     public const int GoferFd = 3;
 
-    /// <summary>A started Gofer not yet attached to: its process and Sentry's end of the socket.</summary>
-    public readonly record struct Started(int Pid, int Socket)
+    /// <summary>A started Gofer not yet attached to: its process, Sentry's end of the root's socket and of each volume's.</summary>
+    public readonly record struct Started(int Pid, int Socket, int[] VolumeSockets)
     {
-        /// <summary>Negotiates 9P with the Gofer and attaches to its export. Throws with a one-line reason when it cannot.</summary>
-        public GoferFs Attach()
+        /// <summary>Negotiates 9P with the Gofer and attaches to its root export. Throws with a one-line reason when it cannot.</summary>
+        public GoferFs Attach() => Attach(Socket, GoferFs.Layer.ReadOnlyLower);
+
+        /// <summary>Attaches to volume <paramref name="index"/> (in the order given to <see cref="Start"/>).</summary>
+        public GoferFs AttachVolume(int index, bool readOnly) =>
+            Attach(VolumeSockets[index], readOnly ? GoferFs.Layer.ReadOnlyVolume : GoferFs.Layer.Volume);
+
+        GoferFs Attach(int socket, GoferFs.Layer layer)
         {
-            long r = GoferFs.Connect(Socket, out var fs);
+            long r = GoferFs.Connect(socket, out var fs, layer);
             if (r < 0) throw new InvalidOperationException($"the gofer (pid {Pid}) did not answer 9P: errno {-r}");
             return fs!;
         }
     }
 
+    /// <summary>A host directory the Gofer serves besides the root, for a bind mount.</summary>
+    public readonly record struct Volume(string HostDir, bool ReadOnly);
+
     /// <summary>
     /// Starts the Gofer serving <paramref name="root"/> read-only. It starts up while Sentry
     /// prepares the platform; <see cref="Started.Attach"/> then waits for its answer.
     /// </summary>
-    public static Started Start(string root)
+    public static Started Start(string root, IReadOnlyList<Volume>? volumes = null)
     {
-        int* sv = stackalloc int[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-            throw new InvalidOperationException($"socketpair: errno {Marshal.GetLastPInvokeError()}");
-        int pid;
-        try { pid = Spawn(sv[1], root); }
-        catch { close(sv[0]); close(sv[1]); throw; }
-        close(sv[1]);
-        return new Started(pid, sv[0]);
+        volumes ??= [];
+        // Pairs of (Sentry's end, the Gofer's end): the root's first, then each volume's.
+        var ends = new List<(int Ours, int Theirs)>();
+        try
+        {
+            int* sv = stackalloc int[2];
+            for (int i = 0; i <= volumes.Count; i++)
+            {
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+                    throw new InvalidOperationException($"socketpair: errno {Marshal.GetLastPInvokeError()}");
+                ends.Add((sv[0], sv[1]));
+            }
+            for (int i = 0; i < ends.Count; i++)
+                if (ends[i].Theirs < GoferFd + ends.Count)
+                {
+                    int moved = fcntl(ends[i].Theirs, F_DUPFD_CLOEXEC, GoferFd + ends.Count);
+                    if (moved < 0) throw new InvalidOperationException($"fcntl(F_DUPFD_CLOEXEC): errno {Marshal.GetLastPInvokeError()}");
+                    close(ends[i].Theirs);
+                    ends[i] = (ends[i].Ours, moved);
+                }
+            int pid = Spawn([.. ends.Select(e => e.Theirs)], root, volumes);
+            foreach (var e in ends) close(e.Theirs);
+            return new Started(pid, ends[0].Ours, [.. ends.Skip(1).Select(e => e.Ours)]);
+        }
+        catch
+        {
+            foreach (var e in ends) { close(e.Ours); close(e.Theirs); }
+            throw;
+        }
     }
 
     /// <summary>How to run this executable again: the apphost or AOT binary itself, or `dotnet sentry.dll` under `dotnet`.</summary>
@@ -62,10 +95,12 @@ public static unsafe partial class GoferLauncher
         return [exe];
     }
 
-    static int Spawn(int childEnd, string root)
+    static int Spawn(int[] childEnds, string root, IReadOnlyList<Volume> volumes)
     {
         var args = SelfCommand();
         args.AddRange(["gofer", "--root", root, "--fd", GoferFd.ToString(), "--read-only"]);
+        for (int i = 0; i < volumes.Count; i++)
+            args.AddRange([volumes[i].ReadOnly ? "--volume-read-only" : "--volume", $"{GoferFd + 1 + i}={volumes[i].HostDir}"]);
         var bytes = args.Select(a => Encoding.UTF8.GetBytes(a + "\0")).ToArray();
         var handles = bytes.Select(b => GCHandle.Alloc(b, GCHandleType.Pinned)).ToArray();
         byte* fa = stackalloc byte[256];
@@ -80,8 +115,11 @@ public static unsafe partial class GoferLauncher
             var envHandle = GCHandle.Alloc(noDiagnostics, GCHandleType.Pinned);
             byte** envp = stackalloc byte*[2] { (byte*)envHandle.AddrOfPinnedObject(), null };
             posix_spawn_file_actions_init(fa);
-            // dup2 onto fd 3 clears close-on-exec there; every other descriptor of Sentry is close-on-exec.
-            posix_spawn_file_actions_adddup2(fa, childEnd, GoferFd);
+            // dup2 onto fd 3 (4, 5, ... for volumes) clears close-on-exec there; every other
+            // descriptor of Sentry is close-on-exec. No end sits on a target number (Start moved
+            // them above), so no dup2 overwrites an end not yet copied.
+            for (int i = 0; i < childEnds.Length; i++)
+                posix_spawn_file_actions_adddup2(fa, childEnds[i], GoferFd + i);
             // The application's stdout and stderr are not the Gofer's to write on: a runtime message
             // of its own (seen once under the JIT build, at exit) must not land in the program's
             // output. Sentry itself reports a Gofer that dies.

@@ -40,6 +40,7 @@ public sealed partial class Sandbox
         Platform = platform;
         Options = options;
         Mounts = new(options.RootLower ?? Fs.HostInode.Root(), platform.Memory);
+        foreach (var v in options.Volumes) Mounts.AddVolume(v);
     }
 
     /// <summary>

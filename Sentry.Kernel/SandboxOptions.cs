@@ -25,4 +25,6 @@ public sealed record SandboxOptions
     /// and tests that run without a Gofer).
     /// </summary>
     public Vfs.Inode? RootLower { get; init; }
+    /// <summary>Trees mounted over the root (bind mounts of host directories), in order.</summary>
+    public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
 }

@@ -22,6 +22,8 @@ internal sealed class GoferConfinement : IDisposable
 {
     readonly string _root;
     readonly bool _readOnly;
+    /// <summary>Some export (the root or a volume) may be changed: the capabilities changing files needs are kept.</summary>
+    readonly bool _writes;
     readonly TextWriter _log;
     readonly int _rootFd;
     int _taskFd = -1, _mountNsFd = -1;
@@ -29,11 +31,13 @@ internal sealed class GoferConfinement : IDisposable
 
     /// <param name="root">The export directory as given on the command line.</param>
     /// <param name="rootFd">An fd of it opened before any step (the export when no step changes the root).</param>
-    public GoferConfinement(string root, int rootFd, bool readOnly, TextWriter log)
+    /// <param name="writableVolumes">Whether a volume served besides the root may be changed.</param>
+    public GoferConfinement(string root, int rootFd, bool readOnly, TextWriter log, bool writableVolumes = false)
     {
         _root = root;
         _rootFd = rootFd;
         _readOnly = readOnly;
+        _writes = !readOnly || writableVolumes;
         _log = log;
     }
 
@@ -157,7 +161,7 @@ internal sealed class GoferConfinement : IDisposable
 
     /// <summary>Capabilities kept: what serving files owned by anyone needs, nothing else.</summary>
     ulong KeptCapabilities => (1UL << Linux.CAP_DAC_OVERRIDE) | (1UL << Linux.CAP_DAC_READ_SEARCH)
-        | (_readOnly ? 0 : (1UL << Linux.CAP_CHOWN) | (1UL << Linux.CAP_FOWNER) | (1UL << Linux.CAP_FSETID));
+        | (!_writes ? 0 : (1UL << Linux.CAP_CHOWN) | (1UL << Linux.CAP_FOWNER) | (1UL << Linux.CAP_FSETID));
 
     CapabilitySets? TargetCapabilities()
     {

@@ -7,12 +7,25 @@ using P9Const = Sentry.P9.P9;
 namespace Sentry.Kernel.Fs;
 
 /// <summary>
-/// The connection to the Gofer: the 9P client Sentry reads the container's files through (it
-/// never opens them by path itself), the lookup cache shared by the tree's nodes, and the fids
-/// of nodes the garbage collector dropped, clunked on the next call from a task thread.
+/// A connection to the Gofer: the 9P client Sentry reaches one exported tree through (it never
+/// opens container files by path itself), the lookup cache shared by the tree's nodes, and the
+/// fids of nodes the garbage collector dropped, clunked on the next call from a task thread.
 /// </summary>
 public sealed class GoferFs : IDisposable
 {
+    /// <summary>What the tree is to the sandbox.</summary>
+    public enum Layer
+    {
+        /// <summary>The root overlay's lower layer: read-only, and nobody else changes it while the sandbox runs, so lookups and attributes are cached.</summary>
+        ReadOnlyLower,
+        /// <summary>A bind-mounted host directory the sandbox may change. The host may change it too, so nothing is cached.</summary>
+        Volume,
+        /// <summary>A bind-mounted host directory, read-only to the sandbox; the host may still change it.</summary>
+        ReadOnlyVolume,
+    }
+
+    static int s_nextDev = 0x9f00;
+
     const int LookupCacheLimit = 32768;
 
     readonly ConcurrentQueue<uint> _dropped = new();
@@ -22,17 +35,25 @@ public sealed class GoferFs : IDisposable
 
     public P9Client Client { get; }
     public GoferInode Root { get; }
+    public Layer Kind { get; }
+    /// <summary>Changes go to the host (a writable volume).</summary>
+    public bool Writable => Kind == Layer.Volume;
+    /// <summary>Lookups and attributes may be kept (only the root's lower layer, which nobody changes).</summary>
+    public bool Caches => Kind == Layer.ReadOnlyLower;
+    /// <summary>st_dev of the tree's files: each mount its own, as on Linux.</summary>
+    public ulong Dev { get; } = (ulong)Interlocked.Increment(ref s_nextDev) - 1;
     /// <summary>Called once when the connection to the Gofer is lost (every file call then fails with EIO).</summary>
     public Action? OnDeath { get; set; }
 
-    GoferFs(P9Client client, uint rootFid, in P9StatDotl rootAttr)
+    GoferFs(P9Client client, uint rootFid, in P9StatDotl rootAttr, Layer kind)
     {
         Client = client;
+        Kind = kind;
         Root = new GoferInode(this, rootFid, rootAttr, "/");
     }
 
     /// <summary>Negotiates 9P2000.L over <paramref name="socketFd"/> (owned from now on) and attaches to the export: 0, or -errno.</summary>
-    public static long Connect(int socketFd, out GoferFs? fs)
+    public static long Connect(int socketFd, out GoferFs? fs, Layer kind = Layer.ReadOnlyLower)
     {
         fs = null;
         var client = new P9Client(socketFd);
@@ -46,7 +67,7 @@ public sealed class GoferFs : IDisposable
             client.Dispose();
             return r;
         }
-        fs = new GoferFs(client, fid, attr);
+        fs = new GoferFs(client, fid, attr, kind);
         return 0;
     }
 

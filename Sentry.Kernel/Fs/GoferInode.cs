@@ -7,16 +7,19 @@ using Sentry.P9;
 namespace Sentry.Kernel.Fs;
 
 /// <summary>
-/// A node of the Gofer's tree, the overlay's read-only lower layer: a fid of the 9P connection and
-/// the attributes read when it was walked to. Lookups are cached (also misses): the lower layer is
-/// the sandbox's read-only view of the container's files. Regular files open as the host fd the
-/// Gofer donates with Rlopen, so reads and mmap skip 9P entirely.
+/// A node of a tree the Gofer serves: a fid of the 9P connection and the node's attributes. On
+/// the overlay's read-only lower layer the attributes are those read when it was walked to and
+/// lookups are cached (also misses): nobody changes that tree while the sandbox runs. On a volume
+/// (a bind-mounted host directory, which the host may change too) every stat and lookup asks the
+/// Gofer, and on a writable one the changes go to it (GoferInode.Change.cs). Regular files open
+/// as the host fd the Gofer donates with Rlopen, so reads, writes and mmap skip 9P entirely.
 /// </summary>
-public sealed class GoferInode : Inode
+public sealed partial class GoferInode : Inode
 {
     readonly GoferFs _fs;
     readonly uint _fid;
-    readonly LinuxStat _st;
+    /// <summary>Attributes as last read; replaced whole under the node's lock.</summary>
+    LinuxStat _st;
     readonly string _path;
     Dictionary<string, GoferInode?>? _children;
     /// <summary>
@@ -31,14 +34,16 @@ public sealed class GoferInode : Inode
         _fs = fs;
         _fid = fid;
         _path = path;
-        _st = new LinuxStat
+        _st = ToStat(fs, a);
+    }
+
+    static LinuxStat ToStat(GoferFs fs, in P9StatDotl a) => new()
         {
-            st_dev = 0x9f00, st_ino = a.qid.Path, st_mode = a.st_mode, st_nlink = a.st_nlink, st_uid = a.st_uid, st_gid = a.st_gid,
+            st_dev = fs.Dev, st_ino = a.qid.Path, st_mode = a.st_mode, st_nlink = a.st_nlink, st_uid = a.st_uid, st_gid = a.st_gid,
             st_rdev = a.st_rdev, st_size = (long)a.st_size, st_blksize = (long)a.st_blksize, st_blocks = (long)a.st_blocks,
             st_atime = (long)a.st_atime_sec, st_atime_nsec = (long)a.st_atime_nsec, st_mtime = (long)a.st_mtime_sec,
             st_mtime_nsec = (long)a.st_mtime_nsec, st_ctime = (long)a.st_ctime_sec, st_ctime_nsec = (long)a.st_ctime_nsec,
         };
-    }
 
     // The fid goes back to the Gofer once nothing refers to this node (clunked from a task thread).
     ~GoferInode()
@@ -51,7 +56,26 @@ public sealed class GoferInode : Inode
     public override uint Uid => _st.st_uid;
     public override uint Gid => _st.st_gid;
 
-    public override long Stat(out LinuxStat st) { st = _st; return 0; }
+    public override long Stat(out LinuxStat st)
+    {
+        st = default;
+        if (!_fs.Caches)
+        {
+            long r = Refresh();
+            if (r < 0) return r;
+        }
+        lock (this) st = _st;
+        return 0;
+    }
+
+    /// <summary>Reads the attributes again from the Gofer: 0 or -errno.</summary>
+    long Refresh()
+    {
+        long r = _fs.Check(Client.GetAttr(_fid, GoferFs.AttrMask, out var a));
+        if (r < 0) return r;
+        lock (this) _st = ToStat(_fs, a);
+        return 0;
+    }
 
     internal void DropCache() { lock (this) _children = null; }
 
@@ -68,7 +92,8 @@ public sealed class GoferInode : Inode
     {
         child = null;
         if (!IsDir) return -Errno.ENOTDIR;
-        lock (this)
+        if (_fs.Caches)
+            lock (this)
             if (_children != null && _children.TryGetValue(name, out var known))
             {
                 child = known;
@@ -84,6 +109,8 @@ public sealed class GoferInode : Inode
             if (r < 0) { c.Clunk(fid); return r; }
             found = new GoferInode(_fs, fid, attr, _path == "/" ? "/" + name : _path + "/" + name);
         }
+        child = found;
+        if (!_fs.Caches) return found == null ? -Errno.ENOENT : 0;
         bool first;
         lock (this)
         {
@@ -91,7 +118,6 @@ public sealed class GoferInode : Inode
             (_children ??= new())[name] = found;
         }
         _fs.Cached(this, first);
-        child = found;
         return found == null ? -Errno.ENOENT : 0;
     }
 
@@ -122,15 +148,19 @@ public sealed class GoferInode : Inode
     {
         file = null;
         bool isPath = (flags & Linux.O_PATH) != 0;
-        if (!isPath && ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0)) return -Errno.EROFS;
+        bool writes = !isPath && ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0);
+        if (writes && !_fs.Writable) return -Errno.EROFS;
         if (IsDir && !isPath) { file = new DirectoryFile(this, flags, path); return 0; }
         if (isPath) { file = new GoferPathFile(this, flags, path); return 0; }
         uint type = Mode & Linux.S_IFMT;
         if (type != Linux.S_IFREG) return -Errno.EACCES; // devices, FIFOs and sockets of the container stay the host's
+        if (writes) return OpenForWriting(flags, path, out file);
+        // A file on a volume may change size under the sandbox: its mappings ask the host fd.
+        long size = _fs.Caches ? _st.st_size : -1;
         int reopened = Reopen();
         if (reopened >= 0)
         {
-            file = new HostFile(reopened, flags, path, false, _st.st_size);
+            file = new HostFile(reopened, flags, path, false, size);
             return 0;
         }
         long r = OpenFid(Linux.O_RDONLY, out uint fid, out int hostFd);
@@ -139,7 +169,7 @@ public sealed class GoferInode : Inode
         {
             // The Gofer donated the host fd: reads and mmap go straight to it.
             Client.Clunk(fid);
-            file = new HostFile(hostFd, flags, path, false, _st.st_size);
+            file = new HostFile(hostFd, flags, path, false, size);
         }
         else file = new GoferFile(_fs, this, fid, flags, path); // a server that does not donate fds (diod): Tread
         return 0;
@@ -196,13 +226,38 @@ public sealed class GoferInode : Inode
         finally { c.Clunk(fid); }
     }
 
+    /// <summary>getxattr (an empty <paramref name="name"/> lists the names): the value's size, or ERANGE when <paramref name="value"/> is too small.</summary>
+    public override long GetXattr(Task task, string name, Span<byte> value)
+    {
+        var c = Client;
+        long r = _fs.Check(c.XattrWalk(_fid, GoferFs.Name(name), out uint fid, out ulong size));
+        if (r < 0) return r;
+        try
+        {
+            if (value.Length == 0) return (long)size;
+            if ((ulong)value.Length < size) return -Errno.ERANGE;
+            long done = 0;
+            while (done < (long)size)
+            {
+                int n = c.Read(fid, (ulong)done, value[(int)done..(int)Math.Min((long)size, done + c.MaxIoSize)]);
+                if (n < 0) return _fs.Check(n);
+                if (n == 0) break;
+                done += n;
+            }
+            return done;
+        }
+        finally { c.Clunk(fid); }
+    }
+
+    public override long ListXattr(Task task, Span<byte> list) => GetXattr(task, "", list);
+
     public override long StatFs(Span<long> st)
     {
         long r = _fs.Check(Client.StatFs(_fid, out var s));
         if (r < 0) return r;
         st[0] = s.type; st[1] = s.bsize; st[2] = (long)s.blocks; st[3] = (long)s.bfree; st[4] = (long)s.bavail;
         st[5] = (long)s.files; st[6] = (long)s.ffree; st[7] = (long)s.fsid; st[8] = s.namelen; st[9] = s.bsize;
-        st[10] = ST_VALID | ST_RDONLY; // the lower layer is read-only to the sandbox
+        st[10] = ST_VALID | (_fs.Writable ? 0 : ST_RDONLY); // the lower layer and read-only volumes are read-only to the sandbox
         return 0;
     }
 }

@@ -1,3 +1,4 @@
+using Sentry.Kernel.Abi;
 using Sentry.Kernel.Vfs;
 using Sentry.Platform;
 
@@ -38,6 +39,32 @@ public sealed class MountTable
             _mounts.Add(new Mount(at, root, source, type, options));
             _maxDepth = Math.Max(_maxDepth, at.Length);
         }
+    }
+
+    /// <summary>
+    /// Mounts a volume at its path. A mount point the root lacks is made as a directory in the
+    /// overlay's upper layer (merged with the lower one where that has the directory), as
+    /// container runtimes make bind-mount targets.
+    /// </summary>
+    public void AddVolume(VolumeMount v)
+    {
+        string[] at = v.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var upper = RootOverlay.Upper;
+        lock (upper.Lock)
+        {
+            var dir = upper.Root;
+            foreach (var name in at)
+            {
+                if (!dir.Children!.TryGetValue(name, out var next))
+                {
+                    next = upper.NewNode((uint)Linux.S_IFDIR | 0x1ed);
+                    upper.Link(dir, name, next);
+                }
+                if (!next.IsDir) break; // an upper file there already: the mount covers it
+                dir = next;
+            }
+        }
+        Add(at, v.Root, "none", "9p", v.ReadOnly ? "ro,relatime" : "rw,relatime");
     }
 
     /// <summary>Removes the last mount made at <paramref name="at"/>; false when nothing is mounted there.</summary>

@@ -27,4 +27,11 @@ public interface IMappable
     /// when a shared mapping can only hold copies of the file's pages.
     /// </summary>
     SharedMemory? SharedPages => null;
+
+    /// <summary>
+    /// Whether a MAP_SHARED mapping may be writable. Without <see cref="SharedPages"/> a shared
+    /// mapping holds copies, which is sound only while nobody may write the file: a file of a
+    /// writable volume says false, and mmap answers ENODEV rather than drop the stores.
+    /// </summary>
+    bool SharedWritable => true;
 }

@@ -40,6 +40,11 @@ public static partial class Sys
             if (file == null) return f is Vfs.CharDevice ? MapDevice(t, f, addr, alen, prot, flags) : -Errno.ENODEV;
             if (!f.Readable) return -Errno.EACCES;
             if ((type == MAP_SHARED || type == MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) != 0 && !f.Writable) return -Errno.EACCES;
+            if ((type == MAP_SHARED || type == MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) != 0 && !file.SharedWritable)
+            {
+                t.Sandbox.ReportUnsupported("writable MAP_SHARED mapping of a file on a volume (no page cache for host files yet)");
+                return -Errno.ENODEV;
+            }
         }
         else off = 0;
         return t.Mm.Map(addr, alen, prot, flags, file, off);

@@ -7,10 +7,11 @@ namespace Sentry.Tests;
 /// natively: tests/programs/fsops.c, one test per MODE (a group of checks) and build flavour;
 /// and real tools (tar, cp -a, find, du, sqlite3, git) doing file work in a scratch directory.
 ///
-/// The scratch location is a parameter. "/dev/shm" is the sandbox's tmpfs and works today.
-/// "/tmp" needs the overlay root (host root as the lower layer, an in-memory upper layer): those
-/// cases are in category "Overlay" and are Ignored, with the reason, while mkdir in the
-/// sandbox's /tmp fails.
+/// The scratch location is a parameter. "/dev/shm" is the sandbox's tmpfs. "/tmp" is in the
+/// overlay root (host root as the lower layer, an in-memory upper layer): those cases are in
+/// category "Overlay". "volume" is a host directory bind-mounted with `--volume` (served by the
+/// Gofer, changes reach the host): category "Volume"; after each run the test also checks that
+/// the program's files are on the host.
 ///
 /// The native side always runs in a fresh host directory on a tmpfs (/dev/shm, else the temp
 /// dir): the sandbox's writable storage is memory-backed in both cases, and a tmpfs keeps
@@ -25,7 +26,10 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
     static readonly RunOptions ToolLimit = new() { Timeout = TimeSpan.FromSeconds(120) };
 
     /// <summary>Where the sandboxed program gets its scratch directory.</summary>
-    public static readonly string[] Locations = ["/dev/shm", "/tmp"];
+    public static readonly string[] Locations = ["/dev/shm", "/tmp", "volume"];
+
+    /// <summary>Where a volume appears inside the sandbox.</summary>
+    const string VolumeDest = "/vol";
 
     // The groups of fsops.c ("all" runs them all again in one process: not repeated here).
     static readonly string[] Modes =
@@ -51,11 +55,25 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
         ["socket"] = "AF_UNIX sockets are not implemented yet (socket(2) answers ENOSYS)",
     };
 
+    /// <summary>
+    /// Modes whose checks a volume answers differently from a local file system, and why: each is
+    /// what a Linux 9p mount does too, or a refusal by design.
+    /// </summary>
+    static readonly Dictionary<string, string> VolumeDiffers = new()
+    {
+        ["rename"] = "renameat2 flags (RENAME_NOREPLACE, RENAME_EXCHANGE) are EINVAL on a volume, as on a Linux 9p mount: 9P's Trenameat has no flags",
+        ["tmpfile"] = "O_TMPFILE is EOPNOTSUPP on a volume, as on a Linux 9p mount",
+        ["xattr"] = "an empty extended-attribute value cannot be set through 9P (a Txattrcreate of size 0 removes the attribute)",
+        ["stat"] = "the Gofer refuses to make device nodes on the host (EPERM), by design",
+        ["mmap"] = "a writable MAP_SHARED mapping of a volume file is ENODEV: host files have no page cache in Sentry yet",
+        ["sqlite3-wal"] = "WAL mode maps the -shm file shared and writable, which a volume refuses (ENODEV): host files have no page cache in Sentry yet",
+    };
+
     static TestCaseData Case(string location, params object[] args)
     {
         var c = new TestCaseData([location, .. args])
             .SetArgDisplayNames([location, .. args.Select(a => a.ToString()!)]);
-        return location == "/tmp" ? c.SetCategory("Overlay") : c;
+        return location switch { "/tmp" => c.SetCategory("Overlay"), "volume" => c.SetCategory("Volume"), _ => c };
     }
 
     static IEnumerable<TestCaseData> ModeCases() =>
@@ -69,6 +87,7 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
     {
         RequireWritable(location);
         if (NotYet.TryGetValue(mode, out var missing)) Assert.Ignore(missing);
+        if (location == "volume" && VolumeDiffers.TryGetValue(mode, out var differs)) Assert.Ignore(differs);
         var exe = TestPrograms.Get("fsops", flavour);
         using var host = new HostScratch();
 
@@ -77,8 +96,22 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
         Assert.That(native.ExitCode, Is.Zero, $"native run failed:\n{native.StdoutText}\n{native.Describe()}");
         Assert.That(native.StdoutText, Does.EndWith("done\n"), "native run did not finish");
 
-        var sandbox = SandboxRunner.Sandbox(Platform, exe, [SandboxScratch(location), mode], FsopsLimit);
+        using var volume = location == "volume" ? new HostScratch() : null;
+        string dir = SandboxScratch(location);
+        var sandbox = SandboxRunner.Sandbox(Platform, exe, [dir, mode], VolumeOptions(FsopsLimit, volume));
         Behaviour.AssertSame(native, sandbox);
+        if (volume != null) AssertOnHost(volume, dir, mode);
+    }
+
+    /// <summary>Options that bind-mount <paramref name="volume"/> at <see cref="VolumeDest"/> (none without one).</summary>
+    static RunOptions VolumeOptions(RunOptions options, HostScratch? volume) =>
+        volume == null ? options : options with { Volumes = [$"{volume.Path}:{VolumeDest}"] };
+
+    /// <summary>The files the program made in the volume are on the host, where a bind mount puts them.</summary>
+    static void AssertOnHost(HostScratch volume, string sandboxDir, string sub)
+    {
+        string onHost = System.IO.Path.Combine(volume.Path, sandboxDir[(VolumeDest.Length + 1)..], sub);
+        Assert.That(Directory.Exists(onHost), Is.True, $"the program's directory {sandboxDir}/{sub} is not on the host at {onHost}");
     }
 
     // Shell scripts run with the scratch directory as cwd; only relative paths appear in their
@@ -141,9 +174,16 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
             du -b --apparent-size -c $(find tree -type f | sort) | tail -n 1
             du -a --apparent-size -b tree/sub/deeper tree/copyright
             """)),
-        // journal files, fcntl locks, fsync; then WAL mode (a shared mapping of the -shm file)
+        // journal files, fcntl locks, fsync
         ["sqlite3"] = ("/usr/bin/sqlite3", "sqlite3", """
             step sqlite3 db "create table t(a integer primary key, b text); insert into t(b) values ('x'), ('y'), ('z'); select * from t order by a; pragma integrity_check;"
+            step sqlite3 db "pragma journal_mode=truncate; insert into t(b) values ('w'); select count(*) from t;"
+            step sqlite3 db "update t set b = upper(b); select group_concat(b, '') from t; pragma integrity_check;"
+            ls
+            """),
+        // WAL mode: the -shm file is a writable shared mapping
+        ["sqlite3-wal"] = ("/usr/bin/sqlite3", "sqlite3", """
+            step sqlite3 db "create table t(a integer primary key, b text); insert into t(b) values ('x'), ('y');"
             step sqlite3 db "pragma journal_mode=wal; insert into t(b) values ('w'); select count(*) from t;"
             step sqlite3 db "update t set b = upper(b); select group_concat(b, '') from t; pragma integrity_check;"
             ls
@@ -180,22 +220,35 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
         var (path, package, script) = Tools[tool];
         HostTools.Require(path, package);
         RequireWritable(location);
+        if (location == "volume" && VolumeDiffers.TryGetValue(tool, out var differs)) Assert.Ignore(differs);
         using var host = new HostScratch();
 
         var body = $"{Prelude}\n{script}";
         var native = SandboxRunner.Native("/bin/sh", ["-c", $"cd '{host.Path}' && {{\n{body}\n}}"], ToolLimit);
         Assert.That(native.ExitCode, Is.Zero, $"native run failed:\n{native.StdoutText}\n{native.Describe()}");
 
+        using var volume = location == "volume" ? new HostScratch() : null;
         var dir = SandboxScratch(location);
         var sandbox = SandboxRunner.Sandbox(Platform, "/bin/sh",
-            ["-c", $"mkdir -p '{dir}' && cd '{dir}' && {{\n{body}\n}}"], ToolLimit);
+            ["-c", $"mkdir -p '{dir}' && cd '{dir}' && {{\n{body}\n}}"], VolumeOptions(ToolLimit, volume));
         Behaviour.AssertSame(native, sandbox, compareStderr: false);
+        if (volume != null)
+        {
+            // What the tool left behind is on the host: the same listing as natively.
+            string onHost = System.IO.Path.Combine(volume.Path, dir[(VolumeDest.Length + 1)..]);
+            Assert.That(Listing(onHost), Is.EqualTo(Listing(host.Path)), "the tool's files on the host differ from a native run's");
+        }
     }
 
     // --- scratch directories ---
 
-    /// <summary>A fresh path for the sandboxed program (it starts with an empty tmpfs/upper layer).</summary>
-    static string SandboxScratch(string location) => $"{location}/sentry-fs-{Guid.NewGuid():N}";
+    /// <summary>A fresh path for the sandboxed program (it starts with an empty tmpfs/upper layer, or an empty volume).</summary>
+    static string SandboxScratch(string location) => $"{(location == "volume" ? VolumeDest : location)}/sentry-fs-{Guid.NewGuid():N}";
+
+    /// <summary>Relative paths and sizes of the regular files under <paramref name="root"/>, sorted.</summary>
+    static string[] Listing(string root) =>
+        [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => $"{System.IO.Path.GetRelativePath(root, f)} {new FileInfo(f).Length}").Order(StringComparer.Ordinal)];
 
     /// <summary>A fresh host directory on a tmpfs when there is one, deleted afterwards.</summary>
     sealed class HostScratch : IDisposable
@@ -228,7 +281,7 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
     /// </summary>
     void RequireWritable(string location)
     {
-        if (location == "/dev/shm")
+        if (location is "/dev/shm" or "volume")
             return;
         string? problem;
         lock (WritableProblem)

@@ -12,6 +12,9 @@ public sealed record RunOptions
     /// <summary>`--env K=V` additions for the sandboxed program only.</summary>
     public IReadOnlyList<string> SandboxEnv { get; init; } = [];
 
+    /// <summary>`--volume HOST:DEST[:ro]` bind mounts for the sandbox.</summary>
+    public IReadOnlyList<string> Volumes { get; init; } = [];
+
     /// <summary>Pass `--strace`.</summary>
     public bool Strace { get; init; }
 
@@ -23,7 +26,7 @@ public sealed record RunOptions
 
 /// <summary>
 /// Runs a command natively and inside the sandbox as
-/// `sentry do --platform=P [--cwd D] [--env K=V]... [--strace] -- PROGRAM ARGS...`.
+/// `sentry do --platform=P [--cwd D] [--env K=V]... [--volume V]... [--strace] -- PROGRAM ARGS...`.
 /// </summary>
 public static class SandboxRunner
 {
@@ -41,6 +44,8 @@ public static class SandboxRunner
             sentryArgs.AddRange(["--cwd", o.WorkingDirectory]);
         foreach (var kv in o.SandboxEnv)
             sentryArgs.AddRange(["--env", kv]);
+        foreach (var v in o.Volumes)
+            sentryArgs.AddRange(["--volume", v]);
         if (o.Strace)
             sentryArgs.Add("--strace");
         sentryArgs.Add("--");
