@@ -103,6 +103,29 @@ public sealed class GoferFs : IDisposable
         }
     }
 
+    /// <summary>Pages the files' page caches may hold together before they are let go (frames still mapped stay with their mappings).</summary>
+    const long PageCacheLimit = (64L << 20) / 4096;
+    readonly List<GoferInode> _cachingFiles = new();
+
+    /// <summary>Counts a file that now has a page cache; when the caches together are over the limit, the others are dropped.</summary>
+    internal void Cache(GoferInode file)
+    {
+        GoferInode[] drop = [];
+        lock (_cachingFiles)
+        {
+            _cachingFiles.Add(file);
+            long total = 0;
+            foreach (var f in _cachingFiles) total += f.CachedPages;
+            if (total > PageCacheLimit)
+            {
+                drop = [.. _cachingFiles.Where(f => f != file)];
+                _cachingFiles.Clear();
+                _cachingFiles.Add(file);
+            }
+        }
+        foreach (var f in drop) f.DropPages();
+    }
+
     internal static byte[] Name(string name) => Encoding.UTF8.GetBytes(name);
 
     public void Dispose() => Client.Dispose();

@@ -1,5 +1,6 @@
 using System.Text;
 using Sentry.Kernel.Abi;
+using Sentry.Kernel.Memory;
 using Sentry.Kernel.Tasks;
 using Sentry.Kernel.Vfs;
 using Sentry.P9;
@@ -28,6 +29,8 @@ public sealed partial class GoferInode : Inode
     /// offset) with no 9P round trip.
     /// </summary>
     int _donated = -1;
+    /// <summary>Pages of this file read so far, shared by every mapping of it (lower layer only; see <see cref="GoferFs.Cache"/>).</summary>
+    SharedMemory? _pages;
 
     internal GoferInode(GoferFs fs, uint fid, in P9StatDotl a, string path)
     {
@@ -157,10 +160,11 @@ public sealed partial class GoferInode : Inode
         if (writes) return OpenForWriting(flags, path, out file);
         // A file on a volume may change size under the sandbox: its mappings ask the host fd.
         long size = _fs.Caches ? _st.st_size : -1;
+        var cache = _fs.Caches ? PageCache(task) : null;
         int reopened = Reopen();
         if (reopened >= 0)
         {
-            file = new HostFile(reopened, flags, path, false, size);
+            file = new HostFile(reopened, flags, path, false, size, cache: cache);
             return 0;
         }
         long r = OpenFid(Linux.O_RDONLY, out uint fid, out int hostFd);
@@ -169,11 +173,34 @@ public sealed partial class GoferInode : Inode
         {
             // The Gofer donated the host fd: reads and mmap go straight to it.
             Client.Clunk(fid);
-            file = new HostFile(hostFd, flags, path, false, size);
+            file = new HostFile(hostFd, flags, path, false, size, cache: cache);
         }
         else file = new GoferFile(_fs, this, fid, flags, path); // a server that does not donate fds (diod): Tread
         return 0;
     }
+
+    /// <summary>This file's page cache, made on first use and counted against the connection's limit.</summary>
+    SharedMemory PageCache(Task task)
+    {
+        lock (this)
+        {
+            if (_pages != null) return _pages;
+            _pages = new SharedMemory(task.Sandbox.Platform.Memory);
+        }
+        _fs.Cache(this);
+        return _pages;
+    }
+
+    /// <summary>Lets the page cache go (the connection's cache is over its limit): frames still mapped live on in their mappings.</summary>
+    internal void DropPages()
+    {
+        SharedMemory? pages;
+        lock (this) (pages, _pages) = (_pages, null);
+        pages?.DecRef();
+    }
+
+    /// <summary>Pages this file's cache holds now.</summary>
+    internal long CachedPages { get { lock (this) return _pages?.Pages ?? 0; } }
 
     /// <summary>A new host fd of this regular file without 9P (after the first open), or -1 when the server donates none.</summary>
     unsafe int Reopen()

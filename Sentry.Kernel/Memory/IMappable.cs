@@ -29,6 +29,13 @@ public interface IMappable
     SharedMemory? SharedPages => null;
 
     /// <summary>
+    /// The page cache of a file nobody changes while the sandbox runs (the root's read-only lower
+    /// layer): private mappings map its frames copy-on-write instead of copying every page, so the
+    /// pages of a library are read from the host once and shared by every process that maps it.
+    /// </summary>
+    SharedMemory? ReadOnlyCache => null;
+
+    /// <summary>
     /// Whether a MAP_SHARED mapping may be writable. Without <see cref="SharedPages"/> a shared
     /// mapping holds copies, which is sound only while nobody may write the file: a file of a
     /// writable volume says false, and mmap answers ENODEV rather than drop the stores.

@@ -112,6 +112,24 @@ public sealed partial class MemoryManager
             ulong runEnd = va + Page;
             while (runEnd < end && !_pages.ContainsKey(runEnd)) runEnd += Page;
             int n = (int)((runEnd - va) / Page);
+            if ((v.Prot & PROT_WRITE) == 0 && v.File?.ReadOnlyCache is { } cache)
+            {
+                // A private mapping of an unchanging file that is not writable (code, read-only
+                // data): the cache's frames, copy-on-write should mprotect make it writable later.
+                // A writable one (.data) is written soon, so it gets its own copy at once.
+                long fileOffset = v.FileOffset + (long)(va - v.Start);
+                long r = cache.Fill(fileOffset, n, v.File);
+                if (r < 0) return r;
+                for (int k = 0; k < n; k++)
+                {
+                    long cf = cache.FrameAt(fileOffset + (long)k * PAGE_SIZE);
+                    if (cf < 0) return -Errno.ENOMEM;
+                    _mem.IncRef(cf);
+                    _pages[va + (ulong)k * Page] = new Pte { Frame = cf, Cow = true };
+                }
+                va = runEnd;
+                continue;
+            }
             long frame = _mem.Allocate(n);
             if (frame < 0) return -Errno.ENOMEM;
             if (v.File != null)

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Sentry.Kernel.Abi;
 using Sentry.Platform;
 
 namespace Sentry.Kernel.Memory;
@@ -32,6 +34,44 @@ public sealed class SharedMemory
             f = _mem.Allocate(1);
             if (f >= 0) _frames[offset] = f;
             return f;
+        }
+    }
+
+    /// <summary>
+    /// Gives each page of [offset, offset + pages × 4 KiB) that has no frame one filled from
+    /// <paramref name="source"/> (a read-only page cache filling itself on first use; runs of
+    /// missing pages are read with one call). Returns 0, -ENOMEM or the read's -errno.
+    /// </summary>
+    public long Fill(long offset, int pages, IMappable source)
+    {
+        lock (_frames)
+        {
+            long end = offset + (long)pages * Page;
+            for (long page = offset; page < end;)
+            {
+                if (_frames.ContainsKey(page)) { page += Page; continue; }
+                long runEnd = page + Page;
+                while (runEnd < end && !_frames.ContainsKey(runEnd)) runEnd += Page;
+                int n = (int)((runEnd - page) / Page);
+                long frame = _mem.Allocate(n);
+                if (frame < 0) return -Errno.ENOMEM;
+                byte[] bounce = ArrayPool<byte>.Shared.Rent(n * Page);
+                try
+                {
+                    var span = bounce.AsSpan(0, n * Page);
+                    long r = source.ReadPages(page, span);
+                    if (r < 0)
+                    {
+                        for (int i = 0; i < n; i++) _mem.Free(frame + (long)i * Page);
+                        return r;
+                    }
+                    _mem.Write(frame, span);
+                }
+                finally { ArrayPool<byte>.Shared.Return(bounce); }
+                for (int i = 0; i < n; i++) _frames[page + (long)i * Page] = frame + (long)i * Page;
+                page = runEnd;
+            }
+            return 0;
         }
     }
 

@@ -17,11 +17,14 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     readonly bool _isDir;
     readonly long _size;
     readonly bool _writable;
+    readonly SharedMemory? _cache;
 
     /// <param name="size">The file's size for mappings, or -1 to ask the host each time (a file that may change).</param>
     /// <param name="writable">The host descriptor was opened for writing: write(2) goes to it.</param>
-    public HostFile(int hostFd, int flags, string path, bool isDir, long size, bool writable = false)
+    /// <param name="cache">The file's read-only page cache, for a file nobody changes (the root's lower layer), or null.</param>
+    public HostFile(int hostFd, int flags, string path, bool isDir, long size, bool writable = false, SharedMemory? cache = null)
     {
+        _cache = cache;
         _fd = hostFd;
         Flags = flags;
         Path = path;
@@ -125,6 +128,10 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     /// the host file, so a writable one is refused rather than silently lose them.
     /// </summary>
     bool IMappable.SharedWritable => false;
+
+    SharedMemory? IMappable.ReadOnlyCache => _cache;
+    /// <summary>A file with a read-only cache cannot be opened for writing: its shared mappings are the cache's pages too.</summary>
+    SharedMemory? IMappable.SharedPages => _cache;
     void IMappable.IncRef() => AddRef();
     void IMappable.DecRef() => Release();
     string IMappable.MapName => Path;

@@ -40,6 +40,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("cow", "kernel_writes"),     // read() into a shared page copies it for the reader only
         new("cow", "protect"),           // mprotect of a partly touched range, around a fork
         new("cow", "private_file"),      // MAP_PRIVATE file pages stay private across fork
+        new("cow", "cached_file"),       // read-only mappings share the file's cached pages; a write copies for its mapping only
         new("threads", "mutex"),         // 64 threads: mutex, condvar, barrier, producer/consumer
         new("threads", "exec_echo", PrintsDone: false), // a non-main thread execs /bin/echo
         new("threads", "exec_self"),     // ... execs this program again: tid becomes the pid

@@ -206,6 +206,36 @@ static void private_file(char **argv)
     printf("file unchanged: %s\n", b != 'P' ? "yes" : "no");
 }
 
+/* Read-only mappings of this program's file share the file's pages (Sentry's page cache of the
+ * read-only lower layer): making one writable with mprotect and writing copies the page for that
+ * mapping only; the others, a shared mapping and a child keep the file's bytes, and MADV_DONTNEED
+ * brings the file's bytes back. */
+static void cached_file(char **argv)
+{
+    int fd = open(argv[0], O_RDONLY);
+    must(fd >= 0, "open");
+    char *a = mmap(NULL, 2 * PageSize, PROT_READ, MAP_PRIVATE, fd, 0);
+    char *b = mmap(NULL, 2 * PageSize, PROT_READ, MAP_PRIVATE, fd, 0);
+    char *s = mmap(NULL, 2 * PageSize, PROT_READ, MAP_SHARED, fd, 0);
+    must(a != MAP_FAILED && b != MAP_FAILED && s != MAP_FAILED, "mmap");
+    printf("mappings agree: %s\n", memcmp(a, b, 2 * PageSize) == 0 && memcmp(a, s, 2 * PageSize) == 0 ? "yes" : "no");
+    char first = a[PageSize + 3];
+    must(mprotect(a, 2 * PageSize, PROT_READ | PROT_WRITE) == 0, "mprotect");
+    a[PageSize + 3] = (char)(first + 1);
+    printf("writer sees its write: %s\n", a[PageSize + 3] == (char)(first + 1) ? "yes" : "no");
+    printf("other private mapping keeps the file's byte: %s\n", b[PageSize + 3] == first ? "yes" : "no");
+    printf("shared mapping keeps the file's byte: %s\n", s[PageSize + 3] == first ? "yes" : "no");
+    pid_t c = fork();
+    if (c == 0) {
+        printf("child sees the parent's private write: %s\n", a[PageSize + 3] == (char)(first + 1) ? "yes" : "no");
+        printf("child's other mapping keeps the file's byte: %s\n", b[PageSize + 3] == first ? "yes" : "no");
+        _exit(0);
+    }
+    report_wait("child", c);
+    must(madvise(a, 2 * PageSize, MADV_DONTNEED) == 0, "madvise");
+    printf("MADV_DONTNEED brings the file's byte back: %s\n", a[PageSize + 3] == first ? "yes" : "no");
+}
+
 int main(int argc, char **argv)
 {
     static const struct mode modes[] = {
@@ -214,6 +244,7 @@ int main(int argc, char **argv)
         { "kernel_writes", kernel_writes },
         { "protect", protect },
         { "private_file", private_file },
+        { "cached_file", cached_file },
         { NULL, NULL },
     };
     return run_mode(modes, argc, argv);
