@@ -29,6 +29,8 @@ public sealed partial class Sandbox
     public IPlatform Platform { get; }
     public SandboxOptions Options { get; }
     public FutexTable Futexes { get; } = new();
+    /// <summary>Names AF_UNIX sockets are bound to, and the lock their state changes under.</summary>
+    public Net.UnixNames UnixNames { get; } = new();
     /// <summary>flock, POSIX and OFD file locks of every process in the sandbox.</summary>
     public Vfs.FileLocks Locks { get; } = new();
     /// <summary>The file tree: the root overlay (host root read-only under an in-memory upper layer), /dev, /dev/shm, /proc, /sys.</summary>

@@ -30,6 +30,7 @@ public static class SyscallTable
         Sys.RegisterNamespace(t);
         Sys.RegisterLock(t);
         Sys.RegisterMount(t);
+        Sys.RegisterSocket(t);
         return t;
     }
 

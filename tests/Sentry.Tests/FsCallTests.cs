@@ -50,10 +50,7 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
     ];
 
     /// <summary>Modes that test features Sentry does not have yet: skipped with the reason, listed in the README.</summary>
-    static readonly Dictionary<string, string> NotYet = new()
-    {
-        ["socket"] = "AF_UNIX sockets are not implemented yet (socket(2) answers ENOSYS)",
-    };
+    static readonly Dictionary<string, string> NotYet = new();
 
     /// <summary>
     /// Modes whose checks a volume answers differently from a local file system, and why: each is
