@@ -5,7 +5,8 @@ namespace Sentry.Tests;
 /// <summary>
 /// Pseudo-terminals, compared with the same programs run natively: tests/programs/pty.c opens
 /// ptys through /dev/ptmx and devpts, drives the line discipline (canonical editing and echo,
-/// VMIN/VTIME, output processing), job-control signals and SIGWINCH from the terminal, hangup,
+/// VMIN/VTIME, output processing), job-control signals and SIGWINCH from the terminal, SIGTTIN and
+/// SIGTTOU for background groups, hangup,
 /// poll/epoll/select readiness and /dev/tty; then real programs that run a child on a pty.
 /// </summary>
 [TestFixtureSource(typeof(Platforms), nameof(Platforms.All))]
@@ -16,7 +17,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
 
     [Test]
     public void MatchesNative(
-        [Values("open", "canon", "raw", "signals", "winsize", "hangup", "poll", "devtty")] string mode,
+        [Values("open", "canon", "raw", "signals", "winsize", "hangup", "poll", "devtty", "jobctl")] string mode,
         [Values] Flavour flavour)
     {
         var exe = TestPrograms.Get("pty", flavour);

@@ -628,6 +628,91 @@ static void devtty(char **argv)
     drain("master", m);
 }
 
+/* Fields 7 (tty_nr) and 8 (tpgid) of /proc/self/stat. */
+static void stat_tty(int *tty_nr, int *tpgid)
+{
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    must(f && fgets(buf, sizeof buf, f), "read /proc/self/stat");
+    fclose(f);
+    char *p = strrchr(buf, ')');
+    must(p && sscanf(p + 2, "%*c %*d %*d %*d %d %d", tty_nr, tpgid) == 2, "parse /proc/self/stat");
+}
+
+/* A child of the session leader in a background group of its own runs body; returns how it ended. */
+static void background(const char *label, int s, int how)
+{
+    pid_t g = fork();
+    if (g == 0) {
+        setpgid(0, 0);
+        char c;
+        struct termios t;
+        switch (how) {
+        case 0: /* read */
+            _exit(read(s, &c, 1) < 0 ? 10 + (errno == EIO) : 0);
+        case 1: /* read with SIGTTIN ignored */
+            signal(SIGTTIN, SIG_IGN);
+            _exit(read(s, &c, 1) < 0 ? 10 + (errno == EIO) : 0);
+        case 2: /* write */
+            _exit(write(s, "bg\n", 3) == 3 ? 0 : 10);
+        case 3: /* tcsetattr */
+            tcgetattr(s, &t);
+            _exit(tcsetattr(s, TCSANOW, &t) == 0 ? 0 : 10);
+        case 4: /* tcsetattr with SIGTTOU blocked */
+        {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, SIGTTOU);
+            sigprocmask(SIG_BLOCK, &set, NULL);
+            tcgetattr(s, &t);
+            _exit(tcsetattr(s, TCSANOW, &t) == 0 ? 0 : 10);
+        }
+        }
+        _exit(1);
+    }
+    setpgid(g, g);
+    int st = 0;
+    waitpid(g, &st, WUNTRACED);
+    printf("%s: %s\n", label, describe_status(st));
+    if (WIFSTOPPED(st)) {
+        kill(g, SIGKILL);
+        waitpid(g, &st, 0);
+    }
+}
+
+static void jobctl(char **argv)
+{
+    (void)argv;
+    int m, s;
+    open_pair(&m, &s);
+    pid_t c = fork();
+    if (c == 0) {
+        close(m);
+        setsid();
+        must(ioctl(s, TIOCSCTTY, 0) == 0, "TIOCSCTTY");
+        struct stat st;
+        must(fstat(s, &st) == 0, "fstat");
+        int tty_nr, tpgid;
+        stat_tty(&tty_nr, &tpgid);
+        unsigned encoded = (minor(st.st_rdev) & 0xff) | (major(st.st_rdev) << 8) | ((minor(st.st_rdev) & ~0xffu) << 12);
+        printf("/proc/self/stat: tty_nr is the slave %d, tpgid is our group %d\n", (unsigned)tty_nr == encoded, tpgid == getpgrp());
+        background("background read", s, 0);
+        background("background read, SIGTTIN ignored", s, 1);
+        background("background write", s, 2);
+        background("background tcsetattr", s, 3);
+        background("background tcsetattr, SIGTTOU blocked", s, 4);
+        struct termios t;
+        must(tcgetattr(s, &t) == 0, "tcgetattr");
+        t.c_lflag |= TOSTOP;
+        must(tcsetattr(s, TCSANOW, &t) == 0, "tcsetattr");
+        background("background write with TOSTOP", s, 2);
+        _exit(0);
+    }
+    close(s);
+    report_wait("session leader", c);
+    drain("master", m);
+}
+
 int main(int argc, char **argv)
 {
     static const struct mode modes[] = {
@@ -639,6 +724,7 @@ int main(int argc, char **argv)
         { "hangup", hangup },
         { "poll", poll_ },
         { "devtty", devtty },
+        { "jobctl", jobctl },
         { NULL, NULL },
     };
     return run_mode(modes, argc, argv);

@@ -13,6 +13,12 @@ public sealed partial class Pty
     public long Ioctl(Task task, uint cmd, ulong arg, bool master)
     {
         if (!master && HungUp) return cmd == TIOCSPGRP ? -Errno.ENOTTY : -Errno.EIO;
+        // Changing the terminal from a background group stops the group (SIGTTOU), as tty_ioctl(4) says.
+        if (cmd is TCSETS or TCSETSW or TCSETSF or TCSETS2 or TCSETSW2 or TCSETSF2 or TCFLSH or TCSBRK or TCSBRKP or TIOCSPGRP)
+        {
+            long stop = CheckBackground(task, SIGTTOU);
+            if (stop < 0) return cmd == TIOCSPGRP && stop == -Errno.EIO ? -Errno.ENOTTY : stop;
+        }
         Span<byte> buf = stackalloc byte[Termios.Size2];
         switch (cmd)
         {

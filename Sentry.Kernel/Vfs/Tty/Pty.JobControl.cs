@@ -72,8 +72,6 @@ public sealed partial class Pty
     /// </summary>
     long GiveUp(Task task)
     {
-        int pgrp;
-        List<ThreadGroup> targets;
         lock (Sandbox.TreeLock)
         {
             var g = task.Group;
@@ -83,13 +81,73 @@ public sealed partial class Pty
                 g.ControllingTerminal = null;
                 return 0;
             }
-            pgrp = ForegroundPgrp;
+        }
+        Disassociate(onExit: false);
+        return 0;
+    }
+
+    /// <summary>
+    /// The end of a process: a session leader's end takes the terminal from its session and sends
+    /// the foreground group SIGHUP (for a pty, Linux does not hang the terminal up then).
+    /// </summary>
+    public static void ProcessEnded(Sandbox sandbox, ThreadGroup g)
+    {
+        Pty? tty;
+        lock (sandbox.TreeLock)
+        {
+            tty = g.ControllingTerminal;
+            g.ControllingTerminal = null;
+            if (tty == null || g.Sid != g.Tgid || tty.Session != g.Sid) return;
+        }
+        tty.Disassociate(onExit: true);
+    }
+
+    /// <summary>The session leader lets go of the terminal: SIGHUP (and SIGCONT unless it is exiting) to the foreground group.</summary>
+    void Disassociate(bool onExit)
+    {
+        List<ThreadGroup> targets;
+        lock (Sandbox.TreeLock)
+        {
+            int pgrp = ForegroundPgrp;
             targets = pgrp == 0 ? [] : Sandbox.LiveGroupsUnlocked().FindAll(x => x.Pgid == pgrp);
             DetachSessionUnlocked();
         }
         foreach (var t in targets) Sandbox.PostToProcess(t, KernelSignal(Linux.SIGHUP));
-        foreach (var t in targets) Sandbox.PostToProcess(t, KernelSignal(Linux.SIGCONT));
-        return 0;
+        if (!onExit)
+            foreach (var t in targets) Sandbox.PostToProcess(t, KernelSignal(Linux.SIGCONT));
+    }
+
+    /// <summary>
+    /// Job control for a process using its controlling terminal from a background process group
+    /// (a read: SIGTTIN; a write with TOSTOP or a settings change: SIGTTOU). 0 when it may go on;
+    /// else the group is sent the signal and the call restarts once it continues, or fails with
+    /// EIO when the signal is ignored or blocked (a read only: a write or a change then goes on)
+    /// or the group is orphaned, where no one could continue it.
+    /// </summary>
+    public long CheckBackground(Task task, int sig)
+    {
+        List<ThreadGroup> members;
+        lock (Sandbox.TreeLock)
+        {
+            var g = task.Group;
+            if (g.ControllingTerminal != this || ForegroundPgrp == 0 || g.Pgid == ForegroundPgrp) return 0;
+            ulong h = task.Signals.Actions[sig].Handler;
+            if ((task.Signals.Mask & SignalState.Bit(sig)) != 0 || h == SignalState.SIG_IGN)
+                return sig == Linux.SIGTTIN ? -Errno.EIO : 0;
+            if (OrphanedUnlocked(g.Pgid, g.Sid)) return -Errno.EIO;
+            int pgid = g.Pgid;
+            members = Sandbox.LiveGroupsUnlocked().FindAll(x => x.Pgid == pgid);
+        }
+        foreach (var m in members) Sandbox.PostToProcess(m, KernelSignal(sig));
+        return -Signals.SignalDelivery.ERESTARTSYS;
+    }
+
+    /// <summary>POSIX: a group is orphaned when no member's parent is in another group of the same session.</summary>
+    bool OrphanedUnlocked(int pgid, int sid)
+    {
+        foreach (var m in Sandbox.LiveGroupsUnlocked())
+            if (m.Pgid == pgid && m.Parent is { Zombie: false } p && p.Pgid != pgid && p.Sid == sid) return false;
+        return true;
     }
 
     /// <summary>No process keeps this as its terminal any more; the pty belongs to no session.</summary>

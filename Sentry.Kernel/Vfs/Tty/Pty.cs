@@ -154,6 +154,8 @@ public sealed partial class Pty
     {
         if (dst.Length == 0) return 0;
         var task = Task.Current;
+        if (HungUp) return 0;
+        if (task != null && CheckBackground(task, Linux.SIGTTIN) is < 0 and var stop) return stop;
         int done = 0;
         long? deadline = null;
         while (true)
@@ -193,6 +195,10 @@ public sealed partial class Pty
     public long SlaveWrite(ReadOnlySpan<byte> src, bool nonblock)
     {
         var task = Task.Current;
+        if (HungUp) return -Errno.EIO;
+        bool toStop;
+        lock (_lock) toStop = _ld.Termios.Has(Termios.TOSTOP);
+        if (toStop && task != null && CheckBackground(task, Linux.SIGTTOU) is < 0 and var stop) return stop;
         int done = 0;
         while (true)
         {
