@@ -83,4 +83,53 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
         var (_, sandbox) = AssertMatchesNative(Python, "-c", program);
         Assert.That(sandbox.StdoutText, Does.Contain("typed"));
     }
+
+    /// <summary>
+    /// An interactive bash on a pty: prompt, line editing by the terminal, a background job with
+    /// job control, ^C to a foreground cat, and the exit status of the shell.
+    /// </summary>
+    [Test]
+    public void InteractiveBash()
+    {
+        HostTools.Require(Python, "python3");
+        const string program = """
+            import os, pty, re, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"],
+                          {"PS1": "$ ", "TERM": "dumb", "PATH": "/usr/bin:/bin", "HISTFILE": "/dev/null"})
+            def read_until(token):
+                out = b""
+                while token not in out:
+                    b = os.read(fd, 1024)
+                    if not b:
+                        break
+                    out += b
+                return out
+            def show(b):
+                sys.stdout.write(repr(re.sub(rb"\[1\] [0-9]+", b"[1] PID", b)) + "\n")
+            show(read_until(b"$ "))
+            os.write(fd, b"echo $((6*7)); tty | cut -c1-9; sleep 0.2 & wait; echo jobs-done\n")
+            show(read_until(b"jobs-done\r\n$ "))
+            os.write(fd, b"cat\n")
+            time.sleep(0.3)
+            os.write(fd, b"\x03")
+            show(read_until(b"$ "))
+            os.write(fd, b"exit 3\n")
+            out = b""
+            while True:
+                try:
+                    b = os.read(fd, 1024)
+                except OSError:
+                    break
+                if not b:
+                    break
+                out += b
+            _, st = os.waitpid(pid, 0)
+            show(out)
+            print(os.waitstatus_to_exitcode(st))
+            """;
+        var (_, sandbox) = AssertMatchesNative(Python, "-c", program);
+        Assert.That(sandbox.StdoutText, Does.Contain("42\\r\\n/dev/pts/"));
+    }
 }

@@ -263,6 +263,16 @@ static void canon(char **argv)
     put(m, "secret\n");
     show_read("no echo", s, 100);
     drain("echo without ECHO", m);
+    {
+        static char longline[6000], got[8192];
+        memset(longline, 'a', 5000);
+        longline[5000] = '\n';
+        must(write(m, longline, 5001) == 5001, "write long line");
+        ssize_t n = read(s, got, sizeof got);
+        printf("a 5000-byte line reads as %zd bytes ending in %s\n", n, n > 0 && got[n - 1] == '\n' ? "a newline" : "no newline");
+        put(m, "next\n");
+        show_read("the line after it", s, 100);
+    }
 
     put(s, "x\ny\n");
     drain("ONLCR output", m);

@@ -109,14 +109,14 @@ public sealed class LineDiscipline
         int i = 0;
         for (; i < src.Length; i++)
         {
-            if (!InputRoom && !(Canonical && _ready.Count + _line.Count < InputCapacity && IsLineEnd(src[i])))
+            // Full input waits for the reader, except a canonical line with nothing committed
+            // before it: that one only grows to its limit and drops the rest, as Linux's does.
+            if (!InputRoom && !(Canonical && _lineCount == 0))
                 break;
             ReceiveByte(src[i], ref signals);
         }
         return i;
     }
-
-    bool IsLineEnd(byte c) => c == '\n' || c == '\r' || _termios.Is(VEOF, c) || _termios.Is(VEOL, c);
 
     void ReceiveByte(byte c, ref int signals)
     {
@@ -140,7 +140,9 @@ public sealed class LineDiscipline
             if (sig != 0)
             {
                 signals |= 1 << sig;
-                if (!t.Has(NOFLSH)) { FlushInput(); FlushOutput(); }
+                // The input is dropped. Linux's output flush here only reaches bytes still on
+                // their way to the master; what the master could read already stays.
+                if (!t.Has(NOFLSH)) FlushInput();
                 if (t.In(IXON)) Stopped = false;
                 if (t.Has(ECHO)) EchoChar(c);
                 return;

@@ -144,17 +144,14 @@ public sealed partial class Pty
     long Flush(int queue, bool master)
     {
         if (queue is not (TCIFLUSH or TCOFLUSH or TCIOFLUSH)) return -Errno.EINVAL;
-        bool input = queue != TCOFLUSH, output = queue != TCIFLUSH;
+        // Each side's input is flushed; neither has output of its own to flush: what one side
+        // writes is the other side's input at once (Linux's output flush of a pty reaches only
+        // bytes still in flight, which do not exist here). The master's input is the slave's output.
+        if (queue == TCOFLUSH) return 0;
         lock (_lock)
         {
-            // The master's input is the slave's output. Its output is delivered to the slave's line
-            // discipline as it is written, so there is nothing left to flush on that side.
-            if (master) { if (input) _ld.FlushOutput(); }
-            else
-            {
-                if (input) _ld.FlushInput();
-                if (output) _ld.FlushOutput();
-            }
+            if (master) _ld.FlushOutput();
+            else _ld.FlushInput();
         }
         Queue.NotifyAll();
         return 0;
