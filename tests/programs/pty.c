@@ -274,6 +274,18 @@ static void canon(char **argv)
         show_read("the line after it", s, 100);
     }
 
+    /* IXON: STOP from the master holds the slave's output until START. */
+    put(m, "\x13");
+    usleep(100000);
+    fcntl(s, F_SETFL, O_NONBLOCK);
+    report("slave write while stopped", write(s, "z", 1));
+    poll_one("slave while stopped", s, POLLOUT, 0);
+    put(m, "\x11");
+    usleep(100000);
+    report("slave write after START", write(s, "z", 1));
+    fcntl(s, F_SETFL, 0);
+    drain("master", m);
+
     put(s, "x\ny\n");
     drain("ONLCR output", m);
     t.c_oflag &= ~OPOST;
