@@ -240,6 +240,32 @@ static void canon(char **argv)
     put(m, "\x01\n");
     show_read("control char", s, 100);
     drain("echoes", m);
+    put(m, "one two\x17three\n");
+    show_read("WERASE", s, 100);
+    drain("echo of WERASE", m);
+    put(m, "\x16\x03x\n");
+    show_read("LNEXT", s, 100);
+    drain("echo of LNEXT", m);
+    put(m, "ab\x12" "c\n");
+    show_read("REPRINT", s, 100);
+    drain("echo of REPRINT", m);
+    put(m, "xy\tq\x7f\x7f\x01\x7f\n");
+    show_read("erasing a tab and a control char", s, 100);
+    drain("echo of the erasing", m);
+    /* Input is processed asynchronously on Linux: read each line before changing the settings. */
+    put(m, "gone\x15\n");
+    show_read("after KILL", s, 100);
+    t.c_lflag &= ~ECHOKE;
+    must(tcsetattr(s, TCSANOW, &t) == 0, "tcsetattr");
+    put(m, "kill\x15\n");
+    show_read("after KILL without ECHOKE", s, 100);
+    t.c_lflag &= ~ECHOE;
+    must(tcsetattr(s, TCSANOW, &t) == 0, "tcsetattr");
+    put(m, "era\x7f\n");
+    show_read("after ERASE without ECHOE", s, 100);
+    drain("echo of KILL and ERASE without ECHOKE and ECHOE", m);
+    t.c_lflag |= ECHOKE | ECHOE;
+    must(tcsetattr(s, TCSANOW, &t) == 0, "tcsetattr");
 
     t.c_cc[VEOL] = '!';
     must(tcsetattr(s, TCSANOW, &t) == 0, "tcsetattr");
@@ -294,7 +320,7 @@ static void canon(char **argv)
     drain("without OPOST", m);
 
     put(m, "flushed\n");
-    show_read("poll", s, 0);
+    poll_one("slave with a line to flush", s, POLLIN, 2000);
     report("TCFLSH TCIFLUSH", tcflush(s, TCIFLUSH));
     fcntl(s, F_SETFL, O_NONBLOCK);
     show_read("after the flush", s, 100);
