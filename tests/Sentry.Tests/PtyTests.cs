@@ -17,7 +17,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
 
     [Test]
     public void MatchesNative(
-        [Values("open", "canon", "raw", "signals", "winsize", "hangup", "poll", "devtty", "jobctl")] string mode,
+        [Values("open", "canon", "raw", "signals", "winsize", "hangup", "poll", "devtty", "jobctl", "leaderexit")] string mode,
         [Values] Flavour flavour)
     {
         var exe = TestPrograms.Get("pty", flavour);

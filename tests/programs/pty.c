@@ -17,6 +17,10 @@
 #include <termios.h>
 #include <time.h>
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
 /* Bytes with the control characters spelled out, so outputs compare as text. */
 static const char *esc(const char *s, ssize_t n)
 {
@@ -169,6 +173,14 @@ static void open_(char **argv)
     name = ttyname(s);
     printf("ttyname(slave) is ptsname: %s\n", name && strcmp(name, want) == 0 ? "yes" : "no");
     report("TIOCGPTN on the slave", ioctl(s, TIOCGPTN, &n));
+    int peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    struct stat pst;
+    printf("TIOCGPTPEER opens the slave: %d\n", peer >= 0 && fstat(peer, &pst) == 0 && pst.st_rdev == st.st_rdev);
+    close(peer);
+    peer = ioctl(m, TIOCGPTPEER, 0x40000000);
+    report("TIOCGPTPEER with flags it has no use for", peer);
+    close(peer);
+    report("TIOCGPTPEER on the slave", ioctl(s, TIOCGPTPEER, O_RDWR));
     report("unknown ioctl on the master", ioctl(m, _IO('T', 0x7f), 0));
     report("TCGETS with a bad pointer", ioctl(s, TCGETS, KERNEL_ADDR));
     report("TIOCGWINSZ with a bad pointer", ioctl(m, TIOCGWINSZ, (void *)8));
@@ -548,6 +560,8 @@ static void hangup(char **argv)
     close(m);
 
     open_pair(&m, &s);
+    char name[64];
+    snprintf(name, sizeof name, "%s", ttyname(s));
     int up[2];
     must(pipe(up) == 0, "pipe");
     pid_t c = fork();
@@ -560,6 +574,8 @@ static void hangup(char **argv)
         send_byte(up[1], 1);
         printf("child got SIGHUP: %d\n", await_signal(SIGHUP));
         printf("child got SIGCONT: %d\n", await_signal(SIGCONT));
+        struct stat st;
+        printf("child: the slave's node after the hangup: %s\n", stat(name, &st) == 0 ? "exists" : errname(errno));
         show_read("child read of the slave", s, 100);
         report("child write to the slave", write(s, "x", 1));
         poll_one("child poll of the slave", s, POLLIN | POLLOUT, 0);
@@ -761,6 +777,42 @@ static void jobctl(char **argv)
     drain("master", m);
 }
 
+/* A session leader's end: its terminal's foreground group gets SIGHUP. */
+static void leaderexit(char **argv)
+{
+    (void)argv;
+    int m, s;
+    open_pair(&m, &s);
+    int up[2];
+    must(pipe(up) == 0, "pipe");
+    pid_t c = fork();
+    if (c == 0) {
+        close(m);
+        close(up[0]);
+        setsid();
+        must(ioctl(s, TIOCSCTTY, 0) == 0, "TIOCSCTTY");
+        int ready[2];
+        must(pipe(ready) == 0, "pipe");
+        if (fork() == 0) {
+            /* In the leader's (foreground) group; reports through the pipe once the leader is gone. */
+            close(ready[0]);
+            catch(SIGHUP);
+            send_byte(ready[1], 1);
+            send_byte(up[1], await_signal(SIGHUP) ? 'H' : 'n');
+            _exit(0);
+        }
+        close(ready[1]);
+        await_byte(ready[0]);
+        _exit(0);
+    }
+    close(up[1]);
+    close(s);
+    report_wait("session leader", c);
+    int r = await_byte(up[0]);
+    printf("its child in the foreground group: %s\n", r == 'H' ? "got SIGHUP" : r == 'n' ? "no SIGHUP" : "gone");
+    close(m);
+}
+
 int main(int argc, char **argv)
 {
     static const struct mode modes[] = {
@@ -773,6 +825,7 @@ int main(int argc, char **argv)
         { "poll", poll_ },
         { "devtty", devtty },
         { "jobctl", jobctl },
+        { "leaderexit", leaderexit },
         { NULL, NULL },
     };
     return run_mode(modes, argc, argv);

@@ -5,8 +5,8 @@ namespace Sentry.Kernel.Vfs.Tty;
 
 /// <summary>
 /// The devpts file system (pts(4)) mounted at /dev/pts: "ptmx" (char 5,2), which makes a new pty on
-/// each open, and one node N (char 136,N) per live pty. A pty's node goes, and its index becomes
-/// free again, once its master and every open of its slave are closed.
+/// each open, and one node N (char 136,N) per pty whose master is open. As on Linux, the node goes
+/// when the master closes, and the index becomes free once every open of the slave is closed too.
 /// </summary>
 public sealed class DevPts
 {
@@ -99,7 +99,7 @@ public sealed class DevPts
         {
             child = null;
             if (name == "ptmx") child = fs.Ptmx;
-            else if (int.TryParse(name, System.Globalization.NumberStyles.None, null, out int n) && n.ToString() == name && fs.Find(n) is { } pty)
+            else if (int.TryParse(name, System.Globalization.NumberStyles.None, null, out int n) && n.ToString() == name && fs.Find(n) is { HungUp: false } pty)
                 child = new DevPtsNode(fs, pty);
             return child == null ? -Errno.ENOENT : 0;
         }
@@ -107,7 +107,8 @@ public sealed class DevPts
         public override long ReadDir(Task task, List<DirEntry> entries)
         {
             entries.Add(new DirEntry("ptmx", Dirent64.DT_CHR, PtmxIno));
-            foreach (var p in fs.Snapshot()) entries.Add(new DirEntry(p.Index.ToString(), Dirent64.DT_CHR, (ulong)p.Index + 3));
+            foreach (var p in fs.Snapshot())
+                if (!p.HungUp) entries.Add(new DirEntry(p.Index.ToString(), Dirent64.DT_CHR, (ulong)p.Index + 3));
             return 0;
         }
 

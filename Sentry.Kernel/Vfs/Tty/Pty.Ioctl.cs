@@ -109,6 +109,8 @@ public sealed partial class Pty
                 return task.Mm.Write(arg, sid) < 0 ? -Errno.EFAULT : 0;
             }
         }
+        // TIOCGPTPEER is a terminal ioctl that only a master can answer: EIO from a slave, as on Linux.
+        if (cmd == TIOCGPTPEER && !master) return -Errno.EIO;
         return master ? MasterIoctl(task, cmd, arg) : -Errno.ENOTTY;
     }
 
@@ -129,8 +131,8 @@ public sealed partial class Pty
                 return task.Mm.Write(arg, Locked ? 1 : 0) < 0 ? -Errno.EFAULT : 0;
             case TIOCGPTPEER:
             {
+                // Like Linux, flags it has no use for are ignored rather than refused.
                 int flags = (int)arg;
-                if ((flags & ~(O_ACCMODE | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) != 0) return -Errno.EINVAL;
                 long r = OpenSlave(task, flags | O_NOCTTY, $"/dev/pts/{Index}", out var file);
                 if (r < 0) return r;
                 file!.Flags = flags & (O_ACCMODE | O_NONBLOCK);
