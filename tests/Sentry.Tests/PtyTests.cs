@@ -27,7 +27,10 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
         Behaviour.AssertSame(native, Sandbox(Limited, exe, mode));
     }
 
-    /// <summary>Real tty(1) and stty(1) on a pty that python3's pty.fork made the child's controlling terminal.</summary>
+    /// <summary>
+    /// Real tty(1), stty(1) and ps(1) on a pty that python3's pty.fork made the child's controlling
+    /// terminal (ps finds the terminal and the foreground group in /proc/PID/stat).
+    /// </summary>
     [Test]
     public void SttyOnAPty()
     {
@@ -36,7 +39,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
             import os, pty, sys
             pid, fd = pty.fork()
             if pid == 0:
-                os.execv("/bin/sh", ["sh", "-c", "tty | cut -c1-9; stty size; stty -a | head -1; stty raw -echo; stty -a | tail -n +5"])
+                os.execv("/bin/sh", ["sh", "-c", "tty | cut -c1-9; stty size; stty -a | head -1; ps -o tty=,tpgid=,pgid= -p $$ | awk '{ print substr($1, 1, 4), $2 == $3 }'; stty raw -echo; stty -a | tail -n +5"])
             out = b""
             while True:
                 try:
