@@ -264,6 +264,7 @@ public sealed partial class Sandbox
     {
         group.StopTimers();
         Locks.ProcessEnded(group);
+        Vfs.Tty.Pty.ProcessEnded(this, group);
         ThreadGroup? parent;
         bool notifyInit = false;
         lock (TreeLock)

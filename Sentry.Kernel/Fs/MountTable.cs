@@ -1,12 +1,13 @@
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Vfs;
+using Sentry.Kernel.Vfs.Tty;
 using Sentry.Platform;
 
 namespace Sentry.Kernel.Fs;
 
 /// <summary>
 /// The sandbox's mounts: the root (an overlay of the read-only host root under a tmpfs) and, over
-/// it, Sentry's /dev with a tmpfs at /dev/shm, /proc and /sys. The path walker asks, after each
+/// it, Sentry's /dev with devpts at /dev/pts and a tmpfs at /dev/shm, /proc and /sys. The path walker asks, after each
 /// component, whether a file system is mounted at the path reached.
 /// </summary>
 public sealed class MountTable
@@ -18,6 +19,8 @@ public sealed class MountTable
 
     public Inode Root { get; }
     public Overlay RootOverlay { get; }
+    /// <summary>The devpts instance of /dev/pts, which /dev/ptmx opens.</summary>
+    public DevPts Pts { get; } = new();
 
     public MountTable(Inode lower, MemoryFile memory)
     {
@@ -25,7 +28,8 @@ public sealed class MountTable
         Root = RootOverlay.Root;
         Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
-        Add(["dev"], new SyntheticInode(VirtualNode.BuildDev(), SyntheticInode.TMPFS_MAGIC), "devtmpfs", "devtmpfs", "rw,nosuid,relatime");
+        Add(["dev"], new SyntheticInode(VirtualNode.BuildDev(Pts), SyntheticInode.TMPFS_MAGIC), "devtmpfs", "devtmpfs", "rw,nosuid,relatime");
+        Add(["dev", "pts"], Pts.Root, "devpts", "devpts", DevPts.MountOptions);
         Add(["dev", "shm"], new Tmpfs(memory).Root, "shm", "tmpfs", "rw,nosuid,nodev");
     }
 

@@ -107,7 +107,7 @@ public static partial class Sys
             else
             {
                 var parent = (flags & CLONE_PARENT) != 0 ? t.Group.Parent : t.Group;
-                group = new ThreadGroup { Tgid = tid, Parent = parent, Pgid = t.Group.Pgid, Sid = t.Group.Sid, ExitSignal = exitSignal };
+                group = new ThreadGroup { Tgid = tid, Parent = parent, Pgid = t.Group.Pgid, Sid = t.Group.Sid, ExitSignal = exitSignal, ControllingTerminal = t.Group.ControllingTerminal };
                 Array.Copy(t.Group.Limits, group.Limits, group.Limits.Length);
                 parent?.Children.Add(group);
             }

@@ -176,6 +176,7 @@ public static partial class Sys
             if (s.LiveGroupsUnlocked().Exists(g => g.Pgid == t.Pid)) return -Errno.EPERM; // already leads a group
             t.Group.Sid = t.Pid;
             t.Group.Pgid = t.Pid;
+            t.Group.ControllingTerminal = null; // a new session starts without a terminal
             return t.Pid;
         }
     }

@@ -15,6 +15,8 @@ public sealed class ThreadGroup
     public List<Task> Threads { get; } = new();
     public int Pgid { get; set; }
     public int Sid { get; set; }
+    /// <summary>The controlling terminal (inherited by fork, dropped by setsid, TIOCNOTTY and hangup); null when none.</summary>
+    public Vfs.Tty.Pty? ControllingTerminal { get; set; }
     /// <summary>Signal sent to the parent when this process ends (clone's low byte; SIGCHLD for fork).</summary>
     public int ExitSignal { get; set; } = Linux.SIGCHLD;
 

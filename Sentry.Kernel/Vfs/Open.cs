@@ -52,7 +52,8 @@ public static class Open
     static FileDescription? Finish(Task task, Inode node, int flags, string path, out int error)
     {
         error = 0;
-        long r = node.Open(task, flags & (Kept | O_TRUNC), path, out var f);
+        // O_NOCTTY is not kept but a terminal's open needs it (whether the opener takes it as its controlling terminal).
+        long r = node.Open(task, flags & (Kept | O_TRUNC | O_NOCTTY), path, out var f);
         if (r < 0) { error = (int)r; return null; }
         f!.Flags = flags & Kept;
         f.Inode = node;

@@ -47,6 +47,8 @@ public sealed class SyntheticInode(VirtualNode node, long magic) : Inode
 
     public override long Open(Task task, int flags, string path, out FileDescription? file)
     {
+        // O_PATH names a terminal or ptmx node without opening it (no pty is made, no terminal needed).
+        if ((flags & Linux.O_PATH) != 0 && Node.Special != null) { file = new PathFile(this, flags, path); return 0; }
         bool wantsWrite = (flags & Linux.O_PATH) == 0 && ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0);
         file = Node.Open(task, flags, wantsWrite, path, out int error);
         return file == null ? error : 0;

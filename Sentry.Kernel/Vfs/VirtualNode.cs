@@ -14,6 +14,12 @@ namespace Sentry.Kernel.Vfs;
 /// </summary>
 public sealed class VirtualNode
 {
+    /// <summary>Opens a special device for <paramref name="task"/>: the description, or null with <paramref name="error"/> (-errno).</summary>
+    public delegate FileDescription? DeviceOpen(Task task, int flags, string path, out int error);
+
+    /// <summary>A device node whose open is not a memory device's: its number and its open.</summary>
+    public sealed record SpecialDevice(uint Major, uint Minor, DeviceOpen Open);
+
     public enum NodeType { Dir, CharDevice, Symlink, File }
 
     /// <summary>st_dev of devfs nodes (each tree sets its own on its nodes).</summary>
@@ -27,6 +33,8 @@ public sealed class VirtualNode
     /// <summary>Fixed children of a directory, listed before the computed ones.</summary>
     public List<VirtualNode> Children { get; } = new();
     public CharDevice.Kind Device { get; init; }
+    /// <summary>A character device that is not a memory device (/dev/tty, /dev/ptmx): its number and what opening it gives.</summary>
+    public SpecialDevice? Special { get; init; }
     /// <summary>
     /// A "magic" symlink (/proc/&lt;pid&gt;/fd/N): following it leads to this open file's node, not to
     /// its text, so a deleted or unnamed file can still be reached (and linked, for O_TMPFILE).
@@ -98,7 +106,7 @@ public sealed class VirtualNode
         {
             st_dev = Dev, st_ino = Ino, st_nlink = Type == NodeType.Dir ? 2 + subdirs : 1UL, st_blksize = 4096,
             st_mode = type | (uint)perm, st_uid = Uid, st_gid = Gid,
-            st_rdev = Type == NodeType.CharDevice ? LinuxStatx.MakeDev(1, (uint)Device) : 0,
+            st_rdev = Type != NodeType.CharDevice ? 0 : Special is { } sp ? LinuxStatx.MakeDev(sp.Major, sp.Minor) : LinuxStatx.MakeDev(1, (uint)Device),
             st_atime = Time, st_mtime = Time, st_ctime = Time,
         };
     }
@@ -115,6 +123,7 @@ public sealed class VirtualNode
         switch (Type)
         {
             case NodeType.Dir: return new SyntheticDirectory(this, task, flags, path);
+            case NodeType.CharDevice when Special != null: return Special.Open(task, flags, path, out error);
             case NodeType.CharDevice: return new CharDevice(Device, flags, path);
             case NodeType.File:
                 // Generated files are read-only (0444): only root gets past the mode, and only where Linux lets it.
@@ -126,13 +135,26 @@ public sealed class VirtualNode
         }
     }
 
-    /// <summary>The trees: /dev with the memory devices, /proc (procfs) and /sys (a minimal sysfs).</summary>
-    public static VirtualNode BuildDev()
+    /// <summary>
+    /// The trees: /dev with the memory devices, /dev/tty and /dev/ptmx (opening the ptmx of
+    /// <paramref name="pts"/>, mounted at /dev/pts), /proc (procfs) and /sys (a minimal sysfs).
+    /// </summary>
+    public static VirtualNode BuildDev(Tty.DevPts pts)
     {
         var dev = new VirtualNode("dev", NodeType.Dir);
         foreach (var (n, k) in new[] { ("null", CharDevice.Kind.Null), ("zero", CharDevice.Kind.Zero), ("full", CharDevice.Kind.Full), ("random", CharDevice.Kind.Random), ("urandom", CharDevice.Kind.URandom) })
             dev.Add(new VirtualNode(n, NodeType.CharDevice) { Device = k });
+        dev.Add(new VirtualNode("tty", NodeType.CharDevice) { Special = new SpecialDevice(Tty.DevTty.TTYAUX_MAJOR, Tty.DevTty.Minor, Tty.DevTty.Open) });
+        dev.Add(new VirtualNode("ptmx", NodeType.CharDevice)
+        {
+            Special = new SpecialDevice(Tty.DevPts.TTYAUX_MAJOR, Tty.DevPts.PtmxMinor, (Task task, int flags, string path, out int error) =>
+            {
+                error = (int)pts.OpenMaster(task, flags, path, out var file);
+                return file;
+            }),
+        });
         dev.Add(new VirtualNode("shm", NodeType.Dir)); // a tmpfs mount point
+        dev.Add(new VirtualNode("pts", NodeType.Dir)); // the devpts mount point
         dev.Add(new VirtualNode("fd", NodeType.Symlink) { Target = _ => "/proc/self/fd" });
         string[] std = ["stdin", "stdout", "stderr"];
         for (int i = 0; i < std.Length; i++)

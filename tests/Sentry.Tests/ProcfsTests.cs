@@ -187,7 +187,7 @@ public sealed class ProcfsTests(string platform) : PlatformFixture(platform)
         var r = Sandbox(Limited, "/bin/cat", "/proc/mounts");
         Assert.That(r.ExitCode, Is.Zero, r.Describe());
         var points = r.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[1]);
-        Assert.That(points, Is.EqualTo(new[] { "/", "/proc", "/sys", "/dev", "/dev/shm" }), r.StdoutText);
+        Assert.That(points, Is.EqualTo(new[] { "/", "/proc", "/sys", "/dev", "/dev/pts", "/dev/shm" }), r.StdoutText);
     }
 
     [Test]

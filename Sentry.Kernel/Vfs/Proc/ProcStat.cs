@@ -34,13 +34,20 @@ public static class ProcStat
     {
         var t = s.Task;
         var g = s.Group;
-        int ppid, pgrp, sid, threads;
+        int ppid, pgrp, sid, threads, ttyNr = 0, tpgid = -1;
         lock (s.Sandbox.TreeLock)
         {
             ppid = g.Parent?.Tgid ?? 0;
             pgrp = g.Pgid;
             sid = g.Sid;
             threads = g.Threads.Count;
+            if (g.ControllingTerminal is { } tty)
+            {
+                // new_encode_dev of the terminal (ps maps it back to /dev/pts/N), and its foreground group.
+                uint minor = (uint)tty.Index;
+                ttyNr = (int)((minor & 0xff) | (Vfs.Tty.DevPts.UNIX98_PTY_SLAVE_MAJOR << 8) | ((minor & ~0xffu) << 12));
+                tpgid = tty.ForegroundPgrp == 0 ? -1 : tty.ForegroundPgrp;
+            }
         }
         var (user, sys) = CpuTimes(s);
         var (state, _) = State(s, reader);
@@ -56,7 +63,7 @@ public static class ProcStat
         var sb = new StringBuilder(256);
         sb.Append(s.Pid).Append(" (").Append(t.Comm).Append(") ").Append(state)
           .Append(' ').Append(ppid).Append(' ').Append(pgrp).Append(' ').Append(sid)
-          .Append(" 0 -1 ")                                  // tty_nr (no controlling terminal inside), tpgid
+          .Append(' ').Append(ttyNr).Append(' ').Append(tpgid).Append(' ') // tty_nr, tpgid
           .Append(flags).Append(" 0 0 0 0 ")                 // flags, minflt cminflt majflt cmajflt
           .Append(Ticks(user)).Append(' ').Append(Ticks(sys)).Append(' ')
           .Append(s.IsThread ? 0 : Ticks(g.ChildUserNs)).Append(' ').Append(s.IsThread ? 0 : Ticks(g.ChildSysNs))
