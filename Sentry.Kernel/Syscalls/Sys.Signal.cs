@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Signals;
 using Sentry.Kernel.Tasks;
+using Sentry.Kernel.Vfs;
 using static Sentry.Kernel.Abi.Linux;
 
 namespace Sentry.Kernel.Syscalls;
@@ -15,6 +16,26 @@ public static partial class Sys
         t[62] = Kill; t[200] = Tkill; t[234] = Tgkill; t[129] = RtSigqueueinfo; t[297] = RtTgsigqueueinfo;
         t[127] = RtSigpending; t[130] = RtSigsuspend; t[34] = Pause; t[128] = RtSigtimedwait;
         t[37] = Alarm; t[38] = Setitimer; t[36] = Getitimer;
+        t[282] = (Task k, in SyscallArgs a) => SignalFdCall(k, (int)a.A0, a.A1, a.A2, 0);
+        t[289] = (Task k, in SyscallArgs a) => SignalFdCall(k, (int)a.A0, a.A1, a.A2, (int)a.A3);
+    }
+
+    /// <summary>signalfd/signalfd4: a new signalfd for fd -1, else a new mask for an existing one.</summary>
+    static long SignalFdCall(Task t, int fd, ulong maskAddr, ulong size, int flags)
+    {
+        const int SFD_NONBLOCK = O_NONBLOCK, SFD_CLOEXEC = O_CLOEXEC;
+        if (size != 8 || (flags & ~(SFD_NONBLOCK | SFD_CLOEXEC)) != 0) return -Errno.EINVAL;
+        if (t.Mm.Read(maskAddr, out ulong mask) < 0) return -Errno.EFAULT;
+        mask &= ~SignalState.Unblockable;
+        if (fd != -1)
+        {
+            var f = t.Fds.Get(fd);
+            if (f == null) return -Errno.EBADF;
+            if (f is not SignalFd sfd) return -Errno.EINVAL;
+            sfd.Mask = mask;
+            return fd;
+        }
+        return t.Fds.Install(new SignalFd(mask, flags), (flags & SFD_CLOEXEC) != 0);
     }
 
     static bool ValidSignal(int sig) => sig >= 1 && sig <= _NSIG;

@@ -45,6 +45,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("threads", "exec_echo", PrintsDone: false), // a non-main thread execs /bin/echo
         new("threads", "exec_self"),     // ... execs this program again: tid becomes the pid
         new("signals", "cpu_timers"),    // ITIMER_VIRTUAL / ITIMER_PROF on CPU time
+        new("signals", "signalfd"),      // blocked signals read from a signalfd: kill, sigqueue, SIGCHLD, new masks
         new("signals", "altstack"),      // SA_ONSTACK, SS_ONSTACK, SS_DISABLE
         new("signals", "overflow"),      // stack overflow caught on the alternate stack
         new("signals", "nested"),        // handler raising signals, sa_mask, SA_NODEFER, SA_RESETHAND

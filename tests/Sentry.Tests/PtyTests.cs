@@ -56,6 +56,16 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
         Assert.That(sandbox.StdoutText, Does.StartWith("/dev/pts/\r\n0 0\r\nspeed 38400 baud"));
     }
 
+    /// <summary>util-linux script(1): a pty pair, TIOCGPTPEER, signalfd for SIGCHLD and window changes, the child's output relayed.</summary>
+    [Test]
+    public void ScriptRunsACommandOnAPty()
+    {
+        HostTools.Require("/usr/bin/script", "bsdutils");
+        var (_, sandbox) = AssertMatchesNative("/usr/bin/script", "-qec", "echo hi from script; tty | cut -c1-9; exit 3", "/dev/null");
+        Assert.That(sandbox.StdoutText, Does.Contain("hi from script"));
+        Assert.That(sandbox.ExitCode, Is.EqualTo(3));
+    }
+
     /// <summary>python3's pty module: pty.fork gives the child a new session on the slave; the parent reads its output.</summary>
     [Test]
     public void PythonPtyFork()

@@ -3,7 +3,9 @@
  * and pending/queued signals picked up with sigtimedwait.
  * Usage: signals MODE (see the table at the end). */
 #include "proctest.h"
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/signalfd.h>
 #include <setjmp.h>
 #include <sys/time.h>
 #include <time.h>
@@ -472,9 +474,62 @@ static void cpu_timers(char **argv)
     printf("SIGVTALRM and SIGPROF each fired at least 5 times; disarmed: %d\n", left.it_value.tv_sec == 0 && left.it_value.tv_usec == 0);
 }
 
+/* signalfd: blocked signals read as records instead of running handlers. */
+static void signalfd_mode(char **argv)
+{
+    (void)argv;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    printf("signalfd: %s\n", fd >= 0 ? "ok" : errname(errno));
+    struct signalfd_siginfo si;
+    long n = read(fd, &si, sizeof si);
+    printf("empty: %ld %s\n", n, n < 0 ? errname(errno) : "");
+    n = read(fd, &si, sizeof si - 1);
+    printf("short buffer: %ld %s\n", n, n < 0 ? errname(errno) : "");
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    printf("poll before: %d\n", poll(&p, 1, 0));
+    kill(getpid(), SIGUSR1);
+    int ready = poll(&p, 1, 0);
+    printf("poll after kill: %d revents IN %d\n", ready, (p.revents & POLLIN) != 0);
+    n = read(fd, &si, sizeof si);
+    printf("read: %ld signo %s code SI_USER %d pid is mine %d uid %u\n", n, signame(si.ssi_signo), si.ssi_code == SI_USER,
+           si.ssi_pid == (uint32_t)getpid(), si.ssi_uid);
+    union sigval v = { .sival_int = 42 };
+    sigqueue(getpid(), SIGUSR1, v);
+    n = read(fd, &si, sizeof si);
+    printf("sigqueue: %ld code SI_QUEUE %d int %d\n", n, si.ssi_code == SI_QUEUE, si.ssi_int);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(7);
+    fcntl(fd, F_SETFL, 0); /* blocking now: waits for SIGCHLD */
+    n = read(fd, &si, sizeof si);
+    printf("child: %ld signo %s code CLD_EXITED %d status %d pid is child %d\n", n, signame(si.ssi_signo), si.ssi_code == CLD_EXITED,
+           si.ssi_status, si.ssi_pid == (uint32_t)c);
+    waitpid(c, NULL, 0);
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    printf("new mask: %d\n", signalfd(fd, &set, 0) == fd);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    kill(getpid(), SIGUSR1);
+    kill(getpid(), SIGUSR2);
+    struct signalfd_siginfo two[2];
+    n = read(fd, two, sizeof two);
+    printf("read with the new mask: %ld signo %s\n", n, signame(two[0].ssi_signo));
+    sigset_t pending;
+    sigpending(&pending);
+    printf("SIGUSR1 still pending: %d\n", sigismember(&pending, SIGUSR1));
+    printf("signalfd on a pipe: %s\n", signalfd(1, &set, 0) < 0 ? errname(errno) : "ok");
+    printf("bad flags: %s\n", signalfd(-1, &set, 0x1) < 0 ? errname(errno) : "ok");
+}
+
 int main(int argc, char **argv)
 {
     static const struct mode modes[] = {
+        { "signalfd", signalfd_mode },
         { "altstack", altstack },
         { "cpu_timers", cpu_timers },
         { "overflow", overflow },
