@@ -69,7 +69,7 @@ internal sealed class GoferFile : FileDescription, IMappable
 
     public override IMappable? Mappable => this;
 
-    long IMappable.ReadPages(long offset, Span<byte> pages)
+    long IPageSource.ReadPages(long offset, Span<byte> pages)
     {
         pages.Clear();
         return PRead(pages, offset);

@@ -126,6 +126,28 @@ public sealed class GoferFs : IDisposable
         foreach (var f in drop) f.DropPages();
     }
 
+    readonly Dictionary<ulong, WeakReference<VolumeFile>> _volumeFiles = new();
+
+    /// <summary>The shared state of the volume file with inode <paramref name="ino"/>, made on first use.</summary>
+    internal VolumeFile VolumeFileFor(ulong ino)
+    {
+        lock (_volumeFiles)
+        {
+            if (_volumeFiles.TryGetValue(ino, out var weak) && weak.TryGetTarget(out var known)) return known;
+            if (_volumeFiles.Count > 1024) // forget the ones nothing holds any more
+                foreach (var k in _volumeFiles.Where(e => !e.Value.TryGetTarget(out _)).Select(e => e.Key).ToArray()) _volumeFiles.Remove(k);
+            var file = new VolumeFile();
+            _volumeFiles[ino] = new WeakReference<VolumeFile>(file);
+            return file;
+        }
+    }
+
+    /// <summary>The shared state of a volume file if some description of it is open, else null.</summary>
+    internal VolumeFile? VolumeFileIfAny(ulong ino)
+    {
+        lock (_volumeFiles) return _volumeFiles.TryGetValue(ino, out var weak) && weak.TryGetTarget(out var f) ? f : null;
+    }
+
     internal static byte[] Name(string name) => Encoding.UTF8.GetBytes(name);
 
     public void Dispose() => Client.Dispose();

@@ -21,7 +21,7 @@ public sealed partial class GoferInode
         Client.Clunk(fid);
         // Only a server that donates host fds can back a writable file (Sentry's Gofer always does).
         if (hostFd < 0) return -Errno.EIO;
-        file = new HostFile(hostFd, flags, path, false, -1, writable: true);
+        file = new HostFile(hostFd, flags, path, false, -1, writable: true, volume: _fs.VolumeFileFor(_st.st_ino));
         return 0;
     }
 
@@ -129,6 +129,7 @@ public sealed partial class GoferInode
         }
         long r = _fs.Check(Client.SetAttr(_fid, a));
         if (r < 0) return r;
+        if (attr.Has(Vfs.SetAttr.Fields.Size)) _fs.VolumeFileIfAny(_st.st_ino)?.Cut(attr.Size, long.MaxValue);
         return Refresh();
     }
 
@@ -138,9 +139,13 @@ public sealed partial class GoferInode
         !_fs.Writable ? base.Allocate(task, offset, length, keepSize)
         : OnHostFd(keepSize ? Linux.FALLOC_FL_KEEP_SIZE : 0, offset, length);
 
-    public override long PunchHole(Task task, long offset, long length) =>
-        !_fs.Writable ? base.PunchHole(task, offset, length)
-        : OnHostFd(Linux.FALLOC_FL_PUNCH_HOLE | Linux.FALLOC_FL_KEEP_SIZE, offset, length);
+    public override long PunchHole(Task task, long offset, long length)
+    {
+        if (!_fs.Writable) return base.PunchHole(task, offset, length);
+        long r = OnHostFd(Linux.FALLOC_FL_PUNCH_HOLE | Linux.FALLOC_FL_KEEP_SIZE, offset, length);
+        if (r == 0) _fs.VolumeFileIfAny(_st.st_ino)?.Cut(offset, offset + Math.Min(length, long.MaxValue - offset));
+        return r;
+    }
 
     /// <summary>fallocate(2) with <paramref name="mode"/> on a host fd of this file the Gofer opens for writing (9P has no message for it).</summary>
     long OnHostFd(int mode, long offset, long length)

@@ -161,10 +161,11 @@ public sealed partial class GoferInode : Inode
         // A file on a volume may change size under the sandbox: its mappings ask the host fd.
         long size = _fs.Caches ? _st.st_size : -1;
         var cache = _fs.Caches ? PageCache(task) : null;
+        var volume = _fs.Writable ? _fs.VolumeFileFor(_st.st_ino) : null;
         int reopened = Reopen();
         if (reopened >= 0)
         {
-            file = new HostFile(reopened, flags, path, false, size, cache: cache);
+            file = new HostFile(reopened, flags, path, false, size, cache: cache, volume: volume);
             return 0;
         }
         long r = OpenFid(Linux.O_RDONLY, out uint fid, out int hostFd);
@@ -173,7 +174,7 @@ public sealed partial class GoferInode : Inode
         {
             // The Gofer donated the host fd: reads and mmap go straight to it.
             Client.Clunk(fid);
-            file = new HostFile(hostFd, flags, path, false, size, cache: cache);
+            file = new HostFile(hostFd, flags, path, false, size, cache: cache, volume: volume);
         }
         else file = new GoferFile(_fs, this, fid, flags, path); // a server that does not donate fds (diod): Tread
         return 0;

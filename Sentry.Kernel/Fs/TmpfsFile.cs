@@ -102,7 +102,7 @@ public sealed class TmpfsFile : FileDescription, IMappable
 
     public override IMappable? Mappable => _node.IsFile ? this : null;
 
-    long IMappable.ReadPages(long offset, Span<byte> pages)
+    long IPageSource.ReadPages(long offset, Span<byte> pages)
     {
         pages.Clear();
         return PRead(pages, offset);

@@ -1,7 +1,7 @@
 namespace Sentry.Kernel.Memory;
 
-/// <summary>Something whose contents can back a file mapping: the memory manager reads pages from it on fault.</summary>
-public interface IMappable
+/// <summary>Where pages come from when a page cache fills itself.</summary>
+public interface IPageSource
 {
     /// <summary>
     /// Fills <paramref name="pages"/> (whole pages) with the bytes at <paramref name="offset"/>, zero
@@ -9,7 +9,20 @@ public interface IMappable
     /// past the end) or -errno.
     /// </summary>
     long ReadPages(long offset, Span<byte> pages);
+}
 
+/// <summary>A file behind a page cache that fills itself from it and writes stores back to it (a host file of a volume).</summary>
+public interface IBackingFile : IPageSource
+{
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> of the file: 0 or -errno.</summary>
+    long WritePages(long offset, ReadOnlySpan<byte> data);
+    /// <summary>The file's size now.</summary>
+    long Size { get; }
+}
+
+/// <summary>Something whose contents can back a file mapping: the memory manager reads pages from it on fault.</summary>
+public interface IMappable : IPageSource
+{
     /// <summary>Current size of the file in bytes: pages wholly past it raise SIGBUS when touched.</summary>
     long Size { get; }
 

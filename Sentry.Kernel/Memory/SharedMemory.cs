@@ -25,15 +25,74 @@ public sealed class SharedMemory
 
     public SharedMemory(MemoryFile mem) => _mem = mem;
 
-    /// <summary>The frame holding byte <paramref name="offset"/> (page aligned), allocated zeroed on first use; -1 when out of memory.</summary>
+    /// <summary>
+    /// The host file these pages cache (a volume's file shared-mapped): a missing page is read
+    /// from it, and <see cref="WriteBack"/> (msync, each unmap, the last reference) writes the
+    /// pages back. Null for tmpfs files and anonymous memory, whose pages are the data itself.
+    /// </summary>
+    public IBackingFile? Backing { get; init; }
+
+    /// <summary>The frame holding byte <paramref name="offset"/> (page aligned), made on first use (zeroed, or read from <see cref="Backing"/>); -1 when out of memory or the read failed.</summary>
     public long FrameAt(long offset)
     {
         lock (_frames)
         {
             if (_frames.TryGetValue(offset, out long f)) return f;
+            if (Backing != null) return Fill(offset, 1, Backing) < 0 ? -1 : _frames[offset];
             f = _mem.Allocate(1);
             if (f >= 0) _frames[offset] = f;
             return f;
+        }
+    }
+
+    /// <summary>Copies the cached pages' bytes over <paramref name="buffer"/> (file bytes at <paramref name="offset"/>, already read from the file): what reads see while a mapping holds stores not written back.</summary>
+    public void OverlayCached(long offset, Span<byte> buffer)
+    {
+        lock (_frames)
+        {
+            while (buffer.Length > 0)
+            {
+                int n = Run(offset, buffer.Length, out long frame);
+                if (frame >= 0) _mem.Read(frame, buffer[..n]);
+                buffer = buffer[n..];
+                offset += n;
+            }
+        }
+    }
+
+    /// <summary>Copies <paramref name="data"/> into the pages already cached (a write(2) that also went to the file), making none.</summary>
+    public void UpdateCached(long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_frames)
+        {
+            while (data.Length > 0)
+            {
+                int n = Run(offset, data.Length, out long frame);
+                if (frame >= 0) _mem.Write(frame, data[..n]);
+                data = data[n..];
+                offset += n;
+            }
+        }
+    }
+
+    /// <summary>Writes every cached page within the file's size back to <see cref="Backing"/>: 0 or the first -errno.</summary>
+    public long WriteBack()
+    {
+        if (Backing == null) return 0;
+        lock (_frames)
+        {
+            if (_frames.Count == 0) return 0;
+            long size = Backing.Size, result = 0;
+            Span<byte> page = stackalloc byte[Page];
+            foreach (var (offset, frame) in _frames)
+            {
+                if (offset >= size) continue;
+                int n = (int)Math.Min(Page, size - offset);
+                _mem.Read(frame, page[..n]);
+                long r = Backing.WritePages(offset, page[..n]);
+                if (r < 0 && result == 0) result = r;
+            }
+            return result;
         }
     }
 
@@ -42,7 +101,7 @@ public sealed class SharedMemory
     /// <paramref name="source"/> (a read-only page cache filling itself on first use; runs of
     /// missing pages are read with one call). Returns 0, -ENOMEM or the read's -errno.
     /// </summary>
-    public long Fill(long offset, int pages, IMappable source)
+    public long Fill(long offset, int pages, IPageSource source)
     {
         lock (_frames)
         {
@@ -215,6 +274,8 @@ public sealed class SharedMemory
 
     public void DecRef()
     {
+        // A mapping going away (munmap, exit) is when its stores must reach the host file.
+        WriteBack();
         if (Interlocked.Decrement(ref _refs) != 0) return;
         lock (_frames)
         {

@@ -135,12 +135,16 @@ public static partial class Sys
         if ((a.A0 & PageMask) != 0 || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC))
             return -Errno.EINVAL;
         ulong len = MemoryManager.PageUp(a.A1);
+        long result = 0;
         for (ulong p = a.A0; p < a.A0 + len;)
         {
             var v = t.Mm.Find(p);
             if (v == null) return -Errno.ENOMEM;
+            // Shared mappings of a volume file write back to the host file; tmpfs, anonymous and
+            // private mappings have nothing to write.
+            if ((flags & (MS_ASYNC | MS_SYNC)) != 0 && v.Shm?.WriteBack() is < 0 and var r && result == 0) result = r;
             p = v.End;
         }
-        return 0; // private and read-only shared mappings have nothing to write back
+        return result < 0 ? -Errno.EIO : 0;
     }
 }

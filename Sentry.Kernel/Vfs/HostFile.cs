@@ -18,13 +18,18 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     readonly long _size;
     readonly bool _writable;
     readonly SharedMemory? _cache;
+    /// <summary>The file's shared state when it is on a writable volume (its page cache, once a shared mapping made one).</summary>
+    readonly Fs.VolumeFile? _volume;
 
     /// <param name="size">The file's size for mappings, or -1 to ask the host each time (a file that may change).</param>
     /// <param name="writable">The host descriptor was opened for writing: write(2) goes to it.</param>
     /// <param name="cache">The file's read-only page cache, for a file nobody changes (the root's lower layer), or null.</param>
-    public HostFile(int hostFd, int flags, string path, bool isDir, long size, bool writable = false, SharedMemory? cache = null)
+    /// <param name="volume">The file's shared state, for a file of a writable volume.</param>
+    public HostFile(int hostFd, int flags, string path, bool isDir, long size, bool writable = false, SharedMemory? cache = null, Fs.VolumeFile? volume = null)
     {
         _cache = cache;
+        _volume = volume;
+        volume?.Opened();
         _fd = hostFd;
         Flags = flags;
         Path = path;
@@ -39,19 +44,37 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     public override long Read(Span<byte> buffer)
     {
         if (_isDir) return -Errno.EISDIR;
+        if (_volume?.Cache is { } cache)
+        {
+            long pos = HostDescriptor.Seek(_fd, 0, Linux.SEEK_CUR);
+            long r = PRead(buffer, pos);
+            if (r > 0) HostDescriptor.Seek(_fd, pos + r, Linux.SEEK_SET);
+            return r;
+        }
         fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_read, _fd, (long)p, buffer.Length);
     }
 
     public override long PRead(Span<byte> buffer, long offset)
     {
         if (_isDir) return -Errno.EISDIR;
-        fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_pread64, _fd, (long)p, buffer.Length, offset);
+        long r;
+        fixed (byte* p = buffer) r = HostSyscall.CallRestarting(SYS_pread64, _fd, (long)p, buffer.Length, offset);
+        // Stores through a shared mapping not yet written back are newer than the host file.
+        if (r > 0 && _volume?.Cache is { } cache) cache.OverlayCached(offset, buffer[..(int)r]);
+        return r;
     }
 
     public override long Write(ReadOnlySpan<byte> buffer)
     {
         if (!_writable) return -Errno.EBADF;
         if ((Flags & Linux.O_APPEND) != 0) return Append(buffer);
+        if (_volume?.Cache != null)
+        {
+            long pos = HostDescriptor.Seek(_fd, 0, Linux.SEEK_CUR);
+            long r = PWrite(buffer, pos);
+            if (r > 0) HostDescriptor.Seek(_fd, pos + r, Linux.SEEK_SET);
+            return r;
+        }
         fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_write, _fd, (long)p, buffer.Length);
     }
 
@@ -59,7 +82,10 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     {
         if (!_writable) return -Errno.EBADF;
         if ((Flags & Linux.O_APPEND) != 0) return Append(buffer); // pwrite(2), BUGS: an O_APPEND file appends
-        fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_pwrite64, _fd, (long)p, buffer.Length, offset);
+        long r;
+        fixed (byte* p = buffer) r = HostSyscall.CallRestarting(SYS_pwrite64, _fd, (long)p, buffer.Length, offset);
+        if (r > 0) _volume?.Cache?.UpdateCached(offset, buffer[..(int)r]);
+        return r;
     }
 
     /// <summary>
@@ -74,7 +100,11 @@ public sealed unsafe class HostFile : FileDescription, IMappable
         {
             long* iov = stackalloc long[2] { (long)p, buffer.Length };
             long r = HostSyscall.CallRestarting(SYS_pwritev2, _fd, (long)iov, 1, -1, -1, RWF_APPEND);
-            if (r >= 0) HostDescriptor.Seek(_fd, 0, Linux.SEEK_END);
+            if (r >= 0)
+            {
+                long end = HostDescriptor.Seek(_fd, 0, Linux.SEEK_END);
+                if (r > 0 && end >= r) _volume?.Cache?.UpdateCached(end - r, buffer[..(int)r]);
+            }
             return r;
         }
     }
@@ -100,7 +130,7 @@ public sealed unsafe class HostFile : FileDescription, IMappable
 
     public override IMappable? Mappable => _isDir || (Flags & Linux.O_PATH) != 0 ? null : this;
 
-    long IMappable.ReadPages(long offset, Span<byte> pages)
+    long IPageSource.ReadPages(long offset, Span<byte> pages)
     {
         pages.Clear();
         long done = 0;
@@ -124,17 +154,25 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     }
 
     /// <summary>
-    /// Mappings of this file hold copies of its pages: a shared mapping's stores would never reach
-    /// the host file, so a writable one is refused rather than silently lose them.
+    /// A writable shared mapping needs a page cache that writes back: a volume file's. Any other
+    /// host file's mappings would hold copies, and their stores would be lost, so it is refused.
     /// </summary>
-    bool IMappable.SharedWritable => false;
+    bool IMappable.SharedWritable => _volume != null;
 
     SharedMemory? IMappable.ReadOnlyCache => _cache;
-    /// <summary>A file with a read-only cache cannot be opened for writing: its shared mappings are the cache's pages too.</summary>
-    SharedMemory? IMappable.SharedPages => _cache;
+    /// <summary>
+    /// Shared mappings map a page cache: the read-only lower layer's (such a file cannot be opened
+    /// for writing), or a writable volume file's, which writes stores back to the host file.
+    /// </summary>
+    SharedMemory? IMappable.SharedPages =>
+        _volume != null ? _volume.CacheFor(_fd, _writable, Tasks.Task.Current!.Sandbox.Platform.Memory) : _cache;
     void IMappable.IncRef() => AddRef();
     void IMappable.DecRef() => Release();
     string IMappable.MapName => Path;
 
-    protected override void OnLastClose() => HostSyscall.Call(SYS_close, _fd);
+    protected override void OnLastClose()
+    {
+        HostSyscall.Call(SYS_close, _fd);
+        _volume?.Closed();
+    }
 }

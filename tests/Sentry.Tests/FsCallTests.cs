@@ -62,8 +62,6 @@ public sealed class FsCallTests(string platform) : PlatformFixture(platform)
         ["tmpfile"] = "O_TMPFILE is EOPNOTSUPP on a volume, as on a Linux 9p mount",
         ["xattr"] = "an empty extended-attribute value cannot be set through 9P (a Txattrcreate of size 0 removes the attribute)",
         ["stat"] = "the Gofer refuses to make device nodes on the host (EPERM), by design",
-        ["mmap"] = "a writable MAP_SHARED mapping of a volume file is ENODEV: host files have no page cache in Sentry yet",
-        ["sqlite3-wal"] = "WAL mode maps the -shm file shared and writable, which a volume refuses (ENODEV): host files have no page cache in Sentry yet",
     };
 
     static TestCaseData Case(string location, params object[] args)

@@ -48,6 +48,28 @@ public sealed class VolumeTests(string platform) : PlatformFixture(platform)
     }
 
     [Test]
+    public void StoresThroughASharedMappingReachTheHostFile()
+    {
+        HostTools.Require("/usr/bin/python3", "python3");
+        File.WriteAllText(Path.Combine(_volume, "mapped"), "hello world\n");
+        var r = Run($"{_volume}:/data", """
+            python3 -c "
+            import mmap
+            f = open('/data/mapped', 'r+b')
+            m = mmap.mmap(f.fileno(), 0)
+            m[0:5] = b'HELLO'
+            print(open('/data/mapped').read(), end='')
+            m.flush()
+            m[6:11] = b'WORLD'
+            m.close()
+            "
+            """);
+        Assert.That(r.ExitCode, Is.Zero, r.Describe());
+        Assert.That(r.StdoutText, Is.EqualTo("HELLO world\n"), "read(2) in the sandbox did not see the mapped store");
+        Assert.That(File.ReadAllText(Path.Combine(_volume, "mapped")), Is.EqualTo("HELLO WORLD\n"), "msync and munmap did not write the stores back to the host file");
+    }
+
+    [Test]
     public void DotDotAtTheVolumeRootIsTheSandboxsDirectory()
     {
         // /data/.. is the sandbox's /, where no "secret" is; the host's parent of the volume is never reached.
