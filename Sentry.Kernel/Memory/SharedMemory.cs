@@ -48,30 +48,37 @@ public sealed class SharedMemory
     /// <summary>Copies the cached pages' bytes over <paramref name="buffer"/> (file bytes at <paramref name="offset"/>, already read from the file): what reads see while a mapping holds stores not written back.</summary>
     public void OverlayCached(long offset, Span<byte> buffer)
     {
-        lock (_frames)
-        {
-            while (buffer.Length > 0)
-            {
-                int n = Run(offset, buffer.Length, out long frame);
-                if (frame >= 0) _mem.Read(frame, buffer[..n]);
-                buffer = buffer[n..];
-                offset += n;
-            }
-        }
+        lock (_frames) CopyOut(offset, buffer, clearHoles: false);
     }
 
     /// <summary>Copies <paramref name="data"/> into the pages already cached (a write(2) that also went to the file), making none.</summary>
     public void UpdateCached(long offset, ReadOnlySpan<byte> data)
     {
-        lock (_frames)
+        lock (_frames) CopyIn(offset, data);
+    }
+
+    /// <summary>Copies the bytes at <paramref name="offset"/> into <paramref name="buffer"/> a run at a time; pages without a frame are cleared or left (caller holds the lock).</summary>
+    void CopyOut(long offset, Span<byte> buffer, bool clearHoles)
+    {
+        while (buffer.Length > 0)
         {
-            while (data.Length > 0)
-            {
-                int n = Run(offset, data.Length, out long frame);
-                if (frame >= 0) _mem.Write(frame, data[..n]);
-                data = data[n..];
-                offset += n;
-            }
+            int n = Run(offset, buffer.Length, out long frame);
+            if (frame >= 0) _mem.Read(frame, buffer[..n]);
+            else if (clearHoles) buffer[..n].Clear();
+            buffer = buffer[n..];
+            offset += n;
+        }
+    }
+
+    /// <summary>Copies <paramref name="data"/> to <paramref name="offset"/> a run at a time, into the pages that have frames (caller holds the lock).</summary>
+    void CopyIn(long offset, ReadOnlySpan<byte> data)
+    {
+        while (data.Length > 0)
+        {
+            int n = Run(offset, data.Length, out long frame);
+            if (frame >= 0) _mem.Write(frame, data[..n]);
+            data = data[n..];
+            offset += n;
         }
     }
 
@@ -140,17 +147,7 @@ public sealed class SharedMemory
     /// <summary>Copies the bytes at <paramref name="offset"/> into <paramref name="buffer"/>; pages without a frame read as zeros.</summary>
     public void Read(long offset, Span<byte> buffer)
     {
-        lock (_frames)
-        {
-            while (buffer.Length > 0)
-            {
-                int n = Run(offset, buffer.Length, out long frame);
-                if (frame < 0) buffer[..n].Clear();
-                else _mem.Read(frame, buffer[..n]);
-                buffer = buffer[n..];
-                offset += n;
-            }
-        }
+        lock (_frames) CopyOut(offset, buffer, clearHoles: true);
     }
 
     /// <summary>Copies <paramref name="data"/> to <paramref name="offset"/>, giving every page it touches a frame. False when memory ran out (nothing is undone).</summary>
@@ -159,13 +156,7 @@ public sealed class SharedMemory
         lock (_frames)
         {
             if (!Populate(offset, data.Length)) return false;
-            while (data.Length > 0)
-            {
-                int n = Run(offset, data.Length, out long frame);
-                _mem.Write(frame, data[..n]);
-                data = data[n..];
-                offset += n;
-            }
+            CopyIn(offset, data);
             return true;
         }
     }

@@ -27,19 +27,10 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
         Behaviour.AssertSame(native, Sandbox(Limited, exe, mode));
     }
 
-    /// <summary>
-    /// Real tty(1), stty(1) and ps(1) on a pty that python3's pty.fork made the child's controlling
-    /// terminal (ps finds the terminal and the foreground group in /proc/PID/stat).
-    /// </summary>
-    [Test]
-    public void SttyOnAPty()
-    {
-        HostTools.Require(Python, "python3");
-        const string program = """
-            import os, pty, sys
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv("/bin/sh", ["sh", "-c", "tty | cut -c1-9; stty size; stty -a | head -1; ps -o tty=,tpgid=,pgid= -p $$ | awk '{ print substr($1, 1, 4), $2 == $3 }'; stty raw -echo; stty -a | tail -n +5"])
+    /// <summary>Python the tests share: read_rest(fd) reads a pty master until the slave side is gone (EOF or EIO).</summary>
+    const string ReadRest = """
+        import os
+        def read_rest(fd):
             out = b""
             while True:
                 try:
@@ -49,6 +40,24 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
                 if not b:
                     break
                 out += b
+            return out
+
+        """;
+
+    /// <summary>
+    /// Real tty(1), stty(1) and ps(1) on a pty that python3's pty.fork made the child's controlling
+    /// terminal (ps finds the terminal and the foreground group in /proc/PID/stat).
+    /// </summary>
+    [Test]
+    public void SttyOnAPty()
+    {
+        HostTools.Require(Python, "python3");
+        string program = ReadRest + """
+            import os, pty, sys
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv("/bin/sh", ["sh", "-c", "tty | cut -c1-9; stty size; stty -a | head -1; ps -o tty=,tpgid=,pgid= -p $$ | awk '{ print substr($1, 1, 4), $2 == $3 }'; stty raw -echo; stty -a | tail -n +5"])
+            out = read_rest(fd)
             _, st = os.waitpid(pid, 0)
             sys.stdout.write(out.decode() + str(os.waitstatus_to_exitcode(st)) + "\n")
             """;
@@ -71,7 +80,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
     public void PythonPtyFork()
     {
         HostTools.Require(Python, "python3");
-        const string program = """
+        string program = ReadRest + """
             import os, pty, sys
             pid, fd = pty.fork()
             if pid == 0:
@@ -82,14 +91,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
             while b"\n" not in out:
                 out += os.read(fd, 1024)
             os.write(fd, b"typed\n")
-            while True:
-                try:
-                    b = os.read(fd, 1024)
-                except OSError:
-                    break
-                if not b:
-                    break
-                out += b
+            out += read_rest(fd)
             _, st = os.waitpid(pid, 0)
             sys.stdout.write(repr(out) + " " + str(os.waitstatus_to_exitcode(st)) + "\n")
             """;
@@ -105,7 +107,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
     public void InteractiveBash()
     {
         HostTools.Require(Python, "python3");
-        const string program = """
+        string program = ReadRest + """
             import os, pty, re, sys, time
             pid, fd = pty.fork()
             if pid == 0:
@@ -129,15 +131,7 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
             os.write(fd, b"\x03")
             show(read_until(b"$ "))
             os.write(fd, b"exit 3\n")
-            out = b""
-            while True:
-                try:
-                    b = os.read(fd, 1024)
-                except OSError:
-                    break
-                if not b:
-                    break
-                out += b
+            out = read_rest(fd)
             _, st = os.waitpid(pid, 0)
             show(out)
             print(os.waitstatus_to_exitcode(st))

@@ -9,33 +9,6 @@
 
 extern char **environ;
 
-static const char *events(short ev)
-{
-    static char buf[64];
-    buf[0] = 0;
-    if (ev & POLLIN) strcat(buf, "IN|");
-    if (ev & POLLOUT) strcat(buf, "OUT|");
-    if (ev & POLLERR) strcat(buf, "ERR|");
-    if (ev & POLLHUP) strcat(buf, "HUP|");
-    if (ev & POLLNVAL) strcat(buf, "NVAL|");
-    size_t n = strlen(buf);
-    if (n)
-        buf[n - 1] = 0;
-    else
-        strcpy(buf, "none");
-    return buf;
-}
-
-static void poll_one(const char *label, int fd, short want, int timeout_ms)
-{
-    struct pollfd p = { fd, want, 0 };
-    int r = poll(&p, 1, timeout_ms);
-    if (r < 0)
-        printf("%s: %s\n", label, errname(errno));
-    else
-        printf("%s: %d ready, %s\n", label, r, events(p.revents));
-}
-
 static void readiness(char **argv)
 {
     (void)argv;

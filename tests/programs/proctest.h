@@ -10,8 +10,38 @@
 #define SENTRY_TEST_PROCTEST_H
 
 #include "common.h"
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+
+/* poll(2) revents as names: "IN|OUT", or "none". */
+static inline const char *events(short ev)
+{
+    static char buf[64];
+    buf[0] = 0;
+    if (ev & POLLIN) strcat(buf, "IN|");
+    if (ev & POLLOUT) strcat(buf, "OUT|");
+    if (ev & POLLERR) strcat(buf, "ERR|");
+    if (ev & POLLHUP) strcat(buf, "HUP|");
+    if (ev & POLLNVAL) strcat(buf, "NVAL|");
+    size_t n = strlen(buf);
+    if (n)
+        buf[n - 1] = 0;
+    else
+        strcpy(buf, "none");
+    return buf;
+}
+
+/* Polls one fd for WANT and prints "label: N ready, EVENTS". */
+static inline void poll_one(const char *label, int fd, short want, int timeout_ms)
+{
+    struct pollfd p = { fd, want, 0 };
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0)
+        printf("%s: %s\n", label, errname(errno));
+    else
+        printf("%s: %d ready, %s\n", label, r, events(p.revents));
+}
 
 /* Signal numbers as names: strsignal() text differs between glibc and musl. */
 static inline const char *signame(int s)

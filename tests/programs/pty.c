@@ -77,33 +77,6 @@ static void put(int fd, const char *s)
     must(write(fd, s, strlen(s)) == (ssize_t)strlen(s), "write");
 }
 
-static const char *events(short ev)
-{
-    static char buf[64];
-    buf[0] = 0;
-    if (ev & POLLIN) strcat(buf, "IN|");
-    if (ev & POLLOUT) strcat(buf, "OUT|");
-    if (ev & POLLERR) strcat(buf, "ERR|");
-    if (ev & POLLHUP) strcat(buf, "HUP|");
-    if (ev & POLLNVAL) strcat(buf, "NVAL|");
-    size_t n = strlen(buf);
-    if (n)
-        buf[n - 1] = 0;
-    else
-        strcpy(buf, "none");
-    return buf;
-}
-
-static void poll_one(const char *label, int fd, short want, int timeout_ms)
-{
-    struct pollfd p = { fd, want, 0 };
-    int r = poll(&p, 1, timeout_ms);
-    if (r < 0)
-        printf("%s: %s\n", label, errname(errno));
-    else
-        printf("%s: %d ready, %s\n", label, r, events(p.revents));
-}
-
 static void open_pair(int *m, int *s)
 {
     must(openpty(m, s, NULL, NULL, NULL) == 0, "openpty");
