@@ -6,9 +6,9 @@ using static Sentry.Kernel.Abi.Linux;
 
 namespace Sentry.Kernel.Syscalls;
 
-// mount(2) and umount2(2) inside the sandbox: new tmpfs instances and bind mounts of the
-// sandbox's own tree. Nothing here reaches the host's mounts; other file system types (and
-// proc/sysfs a second time, which are already mounted) are refused like an unknown type.
+// mount(2) and umount2(2) inside the sandbox: new tmpfs instances, more views of the sandbox's
+// procfs and sysfs, and bind mounts of the sandbox's own tree. Nothing here reaches the host's
+// mounts; other file system types are refused like an unknown type (ENODEV).
 public static partial class Sys
 {
     const ulong MS_RDONLY = 1, MS_REMOUNT = 32, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19,
@@ -46,11 +46,26 @@ public static partial class Sys
             r = ReadPath(t, a.A2, out type);
             if (r < 0) return r;
             if (a.A0 != 0 && ReadPath(t, a.A0, out var s) == 0) source = s;
-            if (type != "tmpfs") return -Errno.ENODEV;
-            var fs = new Tmpfs(t.Sandbox.Platform.Memory);
-            fs.Root.OwnerUid = t.Uid;
-            fs.Root.OwnerGid = t.Gid;
-            root = fs.Root;
+            switch (type)
+            {
+                case "tmpfs":
+                    var fs = new Tmpfs(t.Sandbox.Platform.Memory);
+                    fs.Root.OwnerUid = t.Uid;
+                    fs.Root.OwnerGid = t.Gid;
+                    root = fs.Root;
+                    break;
+                // Another view of the sandbox's own procfs or sysfs (a container's init mounting /proc).
+                case "proc":
+                    root = new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC);
+                    options += ",nosuid,nodev,noexec,relatime";
+                    break;
+                case "sysfs":
+                    root = new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC);
+                    options = "ro,nosuid,nodev,noexec,relatime";
+                    break;
+                default:
+                    return -Errno.ENODEV;
+            }
         }
         t.Sandbox.Mounts.Add(Names(target.Path), root, source, type, options);
         return 0;
