@@ -5,7 +5,7 @@ using Sentry.Kernel.Fs;
 namespace Sentry.Host;
 
 /// <summary>
-/// Starts the Gofer: this same executable run as `sentry gofer --root DIR --fd 3 --read-only`,
+/// Starts the Gofer (`sentry-gofer`, or this same executable as `sentry gofer`) with `--root DIR --fd 3 --read-only`,
 /// holding one end of a socketpair as fd 3, and connects Sentry's 9P client to the other end.
 /// Each volume (a host directory bind-mounted into the sandbox) gets a socketpair of its own,
 /// found by the Gofer on fds 4, 5, ... (`--volume 4=DIR`, `--volume-read-only 5=DIR`).
@@ -86,19 +86,26 @@ public static unsafe partial class GoferLauncher
         }
     }
 
-    /// <summary>How to run this executable again: the apphost or AOT binary itself, or `dotnet sentry.dll` under `dotnet`.</summary>
-    static List<string> SelfCommand()
+    /// <summary>
+    /// How to start the Gofer: the small `sentry-gofer` executable published beside a Native AOT
+    /// `sentry` (it touches a fraction of the pages the whole of sentry would, which is most of
+    /// the Gofer's memory); else this executable again as `sentry gofer`, or `dotnet sentry.dll
+    /// gofer` under `dotnet`.
+    /// </summary>
+    static List<string> GoferCommand()
     {
         string exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the sentry executable to start the gofer");
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
-            return [exe, Path.Combine(AppContext.BaseDirectory, "sentry.dll")];
-        return [exe];
+            return [exe, Path.Combine(AppContext.BaseDirectory, "sentry.dll"), "gofer"];
+        string own = Path.Combine(Path.GetDirectoryName(exe) ?? ".", "sentry-gofer");
+        if (File.Exists(own)) return [own];
+        return [exe, "gofer"];
     }
 
     static int Spawn(int[] childEnds, string root, IReadOnlyList<Volume> volumes)
     {
-        var args = SelfCommand();
-        args.AddRange(["gofer", "--root", root, "--fd", GoferFd.ToString(), "--read-only"]);
+        var args = GoferCommand();
+        args.AddRange(["--root", root, "--fd", GoferFd.ToString(), "--read-only"]);
         for (int i = 0; i < volumes.Count; i++)
             args.AddRange([volumes[i].ReadOnly ? "--volume-read-only" : "--volume", $"{GoferFd + 1 + i}={volumes[i].HostDir}"]);
         var bytes = args.Select(a => Encoding.UTF8.GetBytes(a + "\0")).ToArray();

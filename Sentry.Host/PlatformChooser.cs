@@ -26,6 +26,11 @@ public static class PlatformChooser
             default:
             {
                 // auto picks the faster platform: KVM, unless it cannot run here or runs slower.
+                if (DeviceProblem() is { } missing)
+                {
+                    log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {missing})");
+                    return NewPtrace(log);
+                }
                 if (KvmPlatform.SlowerThanPtraceReason() is { } slower)
                 {
                     log.WriteLine($"sentry: using platform ptrace ({slower}; --platform=kvm selects it anyway)");
