@@ -12,7 +12,10 @@ namespace Sentry.Compare;
 /// runsc moves its sandbox out of the caller's cgroup, so it could not compare the two.
 /// The command runs under GNU time (/usr/bin/time, Debian package time), whose wait4 rusage gives
 /// the exact peak of the largest process even when it ended before the first sample; the result
-/// is the larger of that and the sampled sum. time itself is not counted.
+/// is the larger of that and the sampled sum. time itself is not counted. A process counts with
+/// the program it ends up running: a child started with posix_spawn (vfork, then exec) shares its
+/// parent's memory until exec and shows the parent's VmHWM, so its peak starts again whenever the
+/// executable behind /proc/PID/exe changes.
 /// </summary>
 public static class PeakMemory
 {
@@ -31,7 +34,7 @@ public static class PeakMemory
         bool timed = File.Exists(GnuTime);
         if (timed) argv = [GnuTime, "-f", "%M", "-o", maxRssFile, .. argv];
         using var p = CommandRun.Start(argv, out var drainOut, out var drainErr);
-        var peaks = new Dictionary<int, long>();
+        var peaks = new Dictionary<int, (string Exe, long Peak)>();
         var deadline = Stopwatch.StartNew();
         while (!p.HasExited)
         {
@@ -42,13 +45,13 @@ public static class PeakMemory
         p.WaitForExit();
         Task.WaitAll(drainOut, drainErr);
         if (p.ExitCode != 0) return -1;
-        if (!timed) return peaks.Values.Sum();
+        if (!timed) return peaks.Values.Sum(v => v.Peak);
         peaks.Remove(p.Id);
         long largest = long.TryParse(File.ReadAllText(maxRssFile).Trim(), out long kib) ? kib * 1024 : 0;
-        return Math.Max(largest, peaks.Values.Sum());
+        return Math.Max(largest, peaks.Values.Sum(v => v.Peak));
     }
 
-    static void Sample(int root, Dictionary<int, long> peaks)
+    static void Sample(int root, Dictionary<int, (string Exe, long Peak)> peaks)
     {
         var todo = new Stack<int>();
         todo.Push(root);
@@ -57,9 +60,23 @@ public static class PeakMemory
             int pid = todo.Pop();
             long hwm = VmHwmBytes(pid);
             if (hwm < 0) continue;
-            peaks[pid] = Math.Max(peaks.GetValueOrDefault(pid), hwm);
             foreach (var child in Children(pid)) todo.Push(child);
+            if (hwm == 0) continue; // a zombie: its peak was taken while it ran
+            // A new program (exec) starts a new peak: what was there before was its parent's
+            // memory. An executable that cannot be read (a process exiting, or one that made
+            // itself non-dumpable) is taken for the one seen before.
+            string exe = Executable(pid);
+            var (knownExe, peak) = peaks.GetValueOrDefault(pid, (exe, 0));
+            bool exec = exe != "" && knownExe != "" && exe != knownExe;
+            peaks[pid] = (exe == "" ? knownExe : exe, exec ? hwm : Math.Max(peak, hwm));
         }
+    }
+
+    static string Executable(int pid)
+    {
+        try { return new FileInfo($"/proc/{pid}/exe").LinkTarget ?? ""; }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
     }
 
     static long VmHwmBytes(int pid)
