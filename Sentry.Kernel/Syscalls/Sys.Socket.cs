@@ -221,7 +221,7 @@ public static partial class Sys
         return r < 0 ? r : Receive(t, a.A0, vecs, (int)a.A2, m.Name, a.A1 + 8, m.Control, m.ControlLen, a.A1);
     }
 
-    static long Send(Task t, ulong fd, (ulong Base, ulong Len)[] vecs, int flags, ulong addr, ulong addrLen, ulong control, ulong controlLen)
+    static long Send(Task t, ulong fd, ReadOnlySpan<(ulong Base, ulong Len)> vecs, int flags, ulong addr, ulong addrLen, ulong control, ulong controlLen)
     {
         var s = SocketOf(t, fd, out long r);
         if (s == null) return r;
@@ -240,11 +240,12 @@ public static partial class Sys
         ulong total = 0;
         foreach (var (_, len) in vecs) total += len;
         if (total > MAX_RW_COUNT) return -Errno.EMSGSIZE;
-        var data = new byte[total];
+        // Small sends (the usual case) are gathered in the task's bounce buffer; the queue keeps its own copy.
+        var data = total <= (ulong)t.Bounce.Length ? t.Bounce.AsSpan(0, (int)total) : new byte[total];
         int at = 0;
         foreach (var (b, len) in vecs)
         {
-            if (t.Mm.CopyIn(b, data.AsSpan(at, (int)len)) < 0) return -Errno.EFAULT;
+            if (t.Mm.CopyIn(b, data.Slice(at, (int)len)) < 0) return -Errno.EFAULT;
             at += (int)len;
         }
         r = ReadRights(t, control, controlLen, out var rights);
@@ -284,13 +285,14 @@ public static partial class Sys
         static void Drop(List<FileDescription> l) { foreach (var f in l) f.Release(); }
     }
 
-    static long Receive(Task t, ulong fd, (ulong Base, ulong Len)[] vecs, int flags, ulong addr, ulong addrLenPtr, ulong control, ulong controlLen, ulong msg)
+    static long Receive(Task t, ulong fd, ReadOnlySpan<(ulong Base, ulong Len)> vecs, int flags, ulong addr, ulong addrLenPtr, ulong control, ulong controlLen, ulong msg)
     {
         var s = SocketOf(t, fd, out long r);
         if (s == null) return r;
         ulong total = 0;
         foreach (var (_, len) in vecs) total += len;
-        var buffer = new byte[Math.Min(total, (ulong)MAX_RW_COUNT)];
+        ulong size = Math.Min(total, (ulong)MAX_RW_COUNT);
+        var buffer = size <= (ulong)t.Bounce.Length ? t.Bounce.AsSpan(0, (int)size) : new byte[size];
         r = s.Receive(t, buffer, (flags & MSG_PEEK) != 0, (flags & MSG_DONTWAIT) != 0, (flags & MSG_WAITALL) != 0,
             (flags & MSG_TRUNC) != 0 && s.Type != UnixSocket.SOCK_STREAM, out var rights, out var from, out bool truncated);
         if (r < 0) return r;
@@ -299,7 +301,7 @@ public static partial class Sys
         {
             int n = (int)Math.Min((ulong)(copied - at), len);
             if (n == 0) break;
-            if (t.Mm.CopyOut(b, buffer.AsSpan(at, n)) < 0) { DropRights(rights); return -Errno.EFAULT; }
+            if (t.Mm.CopyOut(b, buffer.Slice(at, n)) < 0) { DropRights(rights); return -Errno.EFAULT; }
             at += n;
         }
         if (addr != 0 && s.Type == UnixSocket.SOCK_DGRAM && WriteAddress(t, addr, addrLenPtr, from) < 0) { DropRights(rights); return -Errno.EFAULT; }

@@ -4,7 +4,8 @@ namespace Sentry.Benchmarks;
 
 /// <summary>
 /// Costs of common kernel paths, native beside the sandbox in one run: open+read+close of a
-/// 4 KiB file, mmap + touching 16 pages + munmap, and a pipe ping-pong between two processes.
+/// 4 KiB file, mmap + touching 16 pages + munmap, and a pipe ping-pong and an AF_UNIX socket
+/// ping-pong between two processes.
 /// Each program loops many times per invocation; results are per operation.
 /// </summary>
 [MemoryDiagnoser]
@@ -15,7 +16,7 @@ public class KernelPathBenchmarks
 {
     public const int OpenN = 20_000, MmapN = 2_000, PipeN = 10_000;
 
-    string _open = "", _mmap = "", _pipe = "", _file = "";
+    string _open = "", _mmap = "", _pipe = "", _unix = "", _file = "";
 
     [GlobalSetup]
     public void Setup()
@@ -23,11 +24,13 @@ public class KernelPathBenchmarks
         _open = GuestPrograms.Compile("open_read_close");
         _mmap = GuestPrograms.Compile("mmap_touch");
         _pipe = GuestPrograms.Compile("pipe_pingpong");
+        _unix = GuestPrograms.Compile("unix_pingpong");
         _file = Path.Combine(Path.GetTempPath(), "sentry-bench-4k.bin");
         File.WriteAllBytes(_file, new byte[4096]);
         SandboxRun.Check(SandboxRun.Run(_open, [_open, _file, "2"]), "open_read_close");
         SandboxRun.Check(SandboxRun.Run(_mmap, [_mmap, "2"]), "mmap_touch");
         SandboxRun.Check(SandboxRun.Run(_pipe, [_pipe, "2"]), "pipe_pingpong");
+        SandboxRun.Check(SandboxRun.Run(_unix, [_unix, "2"]), "unix_pingpong");
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = OpenN)]
@@ -53,4 +56,12 @@ public class KernelPathBenchmarks
     [Benchmark(OperationsPerInvoke = PipeN)]
     [BenchmarkCategory("pipe ping-pong")]
     public int SandboxPipePingPongPtrace() => SandboxRun.Check(SandboxRun.Run(_pipe, [_pipe, PipeN.ToString()]), "pipe_pingpong");
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = PipeN)]
+    [BenchmarkCategory("unix socket ping-pong, 64 B")]
+    public int NativeUnixPingPong() => SandboxRun.Check(HostCommand.Run(_unix, PipeN.ToString()), "unix_pingpong");
+
+    [Benchmark(OperationsPerInvoke = PipeN)]
+    [BenchmarkCategory("unix socket ping-pong, 64 B")]
+    public int SandboxUnixPingPongPtrace() => SandboxRun.Check(SandboxRun.Run(_unix, [_unix, PipeN.ToString()]), "unix_pingpong");
 }
