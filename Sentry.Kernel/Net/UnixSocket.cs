@@ -116,7 +116,7 @@ public sealed class UnixSocket : FileDescription
         }
         while (true)
         {
-            UnixSocket server;
+            bool queued = false;
             lock (_names.Lock)
             {
                 if (Peer != null) return -Errno.EISCONN;
@@ -124,15 +124,16 @@ public sealed class UnixSocket : FileDescription
                 if (!target.Listening) return -Errno.ECONNREFUSED;
                 if (target._pending.Count <= target._backlog)
                 {
-                    server = new UnixSocket(_names, Type, 0) { Local = target.Local, PeerCred = Cred(t) };
+                    // The server side exists at once, already connected: accept only takes it.
+                    var server = new UnixSocket(_names, Type, 0) { Local = target.Local, PeerCred = Cred(t) };
                     (server.Peer, Peer) = (this, server);
                     PeerCred = target.PeerCredOfListener;
                     target._pending.Enqueue(server);
+                    queued = true;
                 }
                 else if (NonBlock) return -Errno.EAGAIN;
-                else server = null!;
             }
-            if (server != null)
+            if (queued)
             {
                 target.Queue.NotifyAll();
                 return 0;

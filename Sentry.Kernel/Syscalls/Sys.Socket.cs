@@ -226,12 +226,14 @@ public static partial class Sys
         var s = SocketOf(t, fd, out long r);
         if (s == null) return r;
         UnixSocket? to = null;
-        if (addr != 0)
+        if (addr != 0 && addrLen != 0) // a zero length means no address, as Linux takes msg_namelen
         {
             r = ReadAddress(t, addr, addrLen, out var address);
             if (r < 0) return r;
-            if (s.Type != UnixSocket.SOCK_DGRAM) { if (s.Peer != null) return -Errno.EISCONN; }
-            else
+            // A stream socket takes no address (EISCONN once connected, else EOPNOTSUPP, as
+            // unix_stream_sendmsg); a seqpacket one ignores it.
+            if (s.Type == UnixSocket.SOCK_STREAM) return s.Peer != null ? -Errno.EISCONN : -Errno.EOPNOTSUPP;
+            if (s.Type == UnixSocket.SOCK_DGRAM)
             {
                 r = FindBound(t, address, out to);
                 if (r < 0) return r;

@@ -293,6 +293,11 @@ static void errors(char **argv)
     report_val("write", write(sv[1], "x", 1));
     report("recv into a bad buffer with data", recv(sv[0], bad, 1, 0));
     report("connect a connected socket", connect(sv[0], (struct sockaddr *)&sa, sizeof sa));
+    struct sockaddr_un to = { .sun_family = AF_UNIX, .sun_path = "x" };
+    report("sendto with an address on a connected stream", sendto(sv[0], "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&to, sizeof to));
+    report("sendto with an address on an unconnected stream", sendto(s, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&to, sizeof to));
+    report_val("sendto with a zero-length address", sendto(sv[0], "y", 1, MSG_NOSIGNAL, (struct sockaddr *)&to, 0));
+    report_val("recv it", recv(sv[1], &b, 1, 0));
     /* SIGPIPE on writing to a closed peer */
     signal(SIGPIPE, SIG_IGN);
     close(sv[1]);
