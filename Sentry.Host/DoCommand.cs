@@ -18,7 +18,7 @@ public static class DoCommand
         volumes ??= [];
         // The Gofer starts first: its start-up overlaps the platform's.
         GoferLauncher.Started gofer;
-        try { gofer = GoferLauncher.Start("/", [.. volumes.Select(v => new GoferLauncher.Volume(v.HostDir, v.ReadOnly))]); }
+        try { gofer = GoferLauncher.Start("/", volumes); }
         catch (InvalidOperationException e)
         {
             Console.Error.WriteLine($"sentry: {e.Message}");

@@ -46,14 +46,11 @@ public static unsafe partial class GoferLauncher
         }
     }
 
-    /// <summary>A host directory the Gofer serves besides the root, for a bind mount.</summary>
-    public readonly record struct Volume(string HostDir, bool ReadOnly);
-
     /// <summary>
     /// Starts the Gofer serving <paramref name="root"/> read-only. It starts up while Sentry
     /// prepares the platform; <see cref="Started.Attach"/> then waits for its answer.
     /// </summary>
-    public static Started Start(string root, IReadOnlyList<Volume>? volumes = null)
+    public static Started Start(string root, IReadOnlyList<VolumeSpec>? volumes = null)
     {
         volumes ??= [];
         // Pairs of (Sentry's end, the Gofer's end): the root's first, then each volume's.
@@ -102,7 +99,7 @@ public static unsafe partial class GoferLauncher
         return [exe, "gofer"];
     }
 
-    static int Spawn(int[] childEnds, string root, IReadOnlyList<Volume> volumes)
+    static int Spawn(int[] childEnds, string root, IReadOnlyList<VolumeSpec> volumes)
     {
         var args = GoferCommand();
         args.AddRange(["--root", root, "--fd", GoferFd.ToString(), "--read-only"]);

@@ -16,9 +16,8 @@ public sealed partial class GoferInode
         file = null;
         // O_TRUNC was applied by the VFS (SetAttr) already; O_APPEND is the description's, which
         // fcntl may change: the host fd is opened without it (HostFile appends itself).
-        long r = OpenFid(flags & Linux.O_ACCMODE, out uint fid, out int hostFd);
+        long r = DonatedFd(flags & Linux.O_ACCMODE, out int hostFd);
         if (r < 0) return r;
-        Client.Clunk(fid);
         // Only a server that donates host fds can back a writable file (Sentry's Gofer always does).
         if (hostFd < 0) return -Errno.EIO;
         file = new HostFile(hostFd, flags, path, false, -1, writable: true, volume: _fs.VolumeFileFor(_st.st_ino));
@@ -150,9 +149,8 @@ public sealed partial class GoferInode
     /// <summary>fallocate(2) with <paramref name="mode"/> on a host fd of this file the Gofer opens for writing (9P has no message for it).</summary>
     long OnHostFd(int mode, long offset, long length)
     {
-        long r = OpenFid(Linux.O_WRONLY, out uint fid, out int hostFd);
+        long r = DonatedFd(Linux.O_WRONLY, out int hostFd);
         if (r < 0) return r;
-        Client.Clunk(fid);
         if (hostFd < 0) return -Errno.EOPNOTSUPP;
         r = Sentry.Platform.HostSyscall.CallRestarting(285 /* fallocate */, hostFd, mode, offset, length);
         Sentry.Platform.HostSyscall.Call(3 /* close */, hostFd);

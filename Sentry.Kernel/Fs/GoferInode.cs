@@ -147,6 +147,14 @@ public sealed partial class GoferInode : Inode
         return r;
     }
 
+    /// <summary>A host fd of this file the Gofer opens with <paramref name="flags"/> (-1 when the server donates none); the fid it came on is clunked at once, since the fd outlives it. 0 or -errno.</summary>
+    long DonatedFd(int flags, out int hostFd)
+    {
+        long r = OpenFid(flags, out uint fid, out hostFd);
+        if (r >= 0) Client.Clunk(fid);
+        return r;
+    }
+
     public override long Open(Task task, int flags, string path, out FileDescription? file)
     {
         file = null;
@@ -154,7 +162,7 @@ public sealed partial class GoferInode : Inode
         bool writes = !isPath && ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0);
         if (writes && !_fs.Writable) return -Errno.EROFS;
         if (IsDir && !isPath) { file = new DirectoryFile(this, flags, path); return 0; }
-        if (isPath) { file = new GoferPathFile(this, flags, path); return 0; }
+        if (isPath) { file = new PathFile(this, flags, path); return 0; }
         uint type = Mode & Linux.S_IFMT;
         if (type != Linux.S_IFREG) return -Errno.EACCES; // devices, FIFOs and sockets of the container stay the host's
         if (writes) return OpenForWriting(flags, path, out file);
@@ -210,8 +218,7 @@ public sealed partial class GoferInode : Inode
         {
             if (_donated == -1)
             {
-                if (OpenFid(Linux.O_RDONLY, out uint fid, out int fd) < 0) return -1; // the caller's own attempt reports the error
-                Client.Clunk(fid); // the donated fd outlives the fid
+                if (DonatedFd(Linux.O_RDONLY, out int fd) < 0) return -1; // the caller's own attempt reports the error
                 _donated = fd < 0 ? -2 : fd; // -2: the server donates none; read with Tread on a fid per open
             }
             if (_donated < 0) return -1;
@@ -288,23 +295,4 @@ public sealed partial class GoferInode : Inode
         st[10] = ST_VALID | (_fs.Writable ? 0 : ST_RDONLY); // the lower layer and read-only volumes are read-only to the sandbox
         return 0;
     }
-}
-
-/// <summary>An O_PATH description of a Gofer node: it names the file (fstat, *at() dirfd, magic link) and cannot do I/O.</summary>
-internal sealed class GoferPathFile : FileDescription
-{
-    readonly GoferInode _node;
-
-    public GoferPathFile(GoferInode node, int flags, string path)
-    {
-        _node = node;
-        Inode = node;
-        Flags = flags;
-        Path = path;
-    }
-
-    public override bool IsDirectory => _node.IsDir;
-    public override long Read(Span<byte> buffer) => -Errno.EBADF;
-    public override long Write(ReadOnlySpan<byte> buffer) => -Errno.EBADF;
-    public override long Stat(out LinuxStat st) => _node.Stat(out st);
 }

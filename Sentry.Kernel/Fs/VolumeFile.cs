@@ -14,7 +14,7 @@ namespace Sentry.Kernel.Fs;
 /// </summary>
 public sealed class VolumeFile : IBackingFile
 {
-    const int SYS_close = 3, SYS_pread64 = 17, SYS_pwrite64 = 18, SYS_dup = 32, SYS_fstat = 5;
+    const int SYS_close = 3, SYS_pread64 = 17, SYS_pwrite64 = 18, SYS_dup = 32;
 
     readonly object _lock = new();
     int _opens;
@@ -98,14 +98,13 @@ public sealed class VolumeFile : IBackingFile
         return 0;
     }
 
-    unsafe long IBackingFile.Size
+    long IBackingFile.Size
     {
         get
         {
             int fd;
             lock (_lock) fd = _fd;
-            LinuxStat st;
-            return fd < 0 || HostSyscall.Call(SYS_fstat, fd, (long)&st) < 0 ? 0 : st.st_size;
+            return fd < 0 || Vfs.HostDescriptor.Stat(fd, out var st) < 0 ? 0 : st.st_size;
         }
     }
 }

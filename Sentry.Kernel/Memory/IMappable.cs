@@ -35,9 +35,9 @@ public interface IMappable : IPageSource
     string MapName { get; }
 
     /// <summary>
-    /// The pages of the file itself when it has a page cache Sentry owns (tmpfs): MAP_SHARED
-    /// mappings then map these very frames, so they see write() and each other at once. Null
-    /// when a shared mapping can only hold copies of the file's pages.
+    /// The page cache MAP_SHARED mappings map, so they see write() and each other at once: a tmpfs
+    /// file's own pages, the read-only lower layer's cache, or a writable volume file's cache that
+    /// writes back to the host. Null when a shared mapping can only hold copies of the file's pages.
     /// </summary>
     SharedMemory? SharedPages => null;
 
@@ -49,9 +49,9 @@ public interface IMappable : IPageSource
     SharedMemory? ReadOnlyCache => null;
 
     /// <summary>
-    /// Whether a MAP_SHARED mapping may be writable. Without <see cref="SharedPages"/> a shared
-    /// mapping holds copies, which is sound only while nobody may write the file: a file of a
-    /// writable volume says false, and mmap answers ENODEV rather than drop the stores.
+    /// Whether a MAP_SHARED mapping may be writable. Without a page cache that writes back, a shared
+    /// mapping holds copies, which is sound only while nobody writes through it: such a file says
+    /// false, and mmap answers ENODEV rather than drop the stores.
     /// </summary>
     bool SharedWritable => true;
 }

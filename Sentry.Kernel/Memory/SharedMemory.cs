@@ -113,12 +113,8 @@ public sealed class SharedMemory
         lock (_frames)
         {
             long end = offset + (long)pages * Page;
-            for (long page = offset; page < end;)
+            for (long page = offset; NextMissing(ref page, end, out int n); page += (long)n * Page)
             {
-                if (_frames.ContainsKey(page)) { page += Page; continue; }
-                long runEnd = page + Page;
-                while (runEnd < end && !_frames.ContainsKey(runEnd)) runEnd += Page;
-                int n = (int)((runEnd - page) / Page);
                 long frame = _mem.Allocate(n);
                 if (frame < 0) return -Errno.ENOMEM;
                 byte[] bounce = ArrayPool<byte>.Shared.Rent(n * Page);
@@ -134,8 +130,7 @@ public sealed class SharedMemory
                     _mem.Write(frame, span);
                 }
                 finally { ArrayPool<byte>.Shared.Return(bounce); }
-                for (int i = 0; i < n; i++) _frames[page + (long)i * Page] = frame + (long)i * Page;
-                page = runEnd;
+                Adopt(page, n, frame);
             }
             return 0;
         }
@@ -186,18 +181,31 @@ public sealed class SharedMemory
     bool Populate(long offset, long length)
     {
         long end = offset + length;
-        for (long page = offset & ~(long)(Page - 1); page < end;)
+        for (long page = offset & ~(long)(Page - 1); NextMissing(ref page, end, out int n); page += (long)n * Page)
         {
-            if (_frames.ContainsKey(page)) { page += Page; continue; }
-            long runEnd = page + Page;
-            while (runEnd < end && !_frames.ContainsKey(runEnd)) runEnd += Page;
-            int n = (int)((runEnd - page) / Page);
             long frame = _mem.Allocate(n);
             if (frame < 0) return false;
-            for (int i = 0; i < n; i++) _frames[page + (long)i * Page] = frame + (long)i * Page;
-            page = runEnd;
+            Adopt(page, n, frame);
         }
         return true;
+    }
+
+    /// <summary>Moves <paramref name="page"/> to the next page below <paramref name="end"/> without a frame; <paramref name="n"/> is how many follow it without one. False when there is none.</summary>
+    bool NextMissing(ref long page, long end, out int n)
+    {
+        n = 0;
+        while (page < end && _frames.ContainsKey(page)) page += Page;
+        if (page >= end) return false;
+        long runEnd = page + Page;
+        while (runEnd < end && !_frames.ContainsKey(runEnd)) runEnd += Page;
+        n = (int)((runEnd - page) / Page);
+        return true;
+    }
+
+    /// <summary>Records <paramref name="n"/> contiguous frames from <paramref name="frame"/> as the pages from <paramref name="page"/>.</summary>
+    void Adopt(long page, int n, long frame)
+    {
+        for (int i = 0; i < n; i++) _frames[page + (long)i * Page] = frame + (long)i * Page;
     }
 
     /// <summary>
@@ -231,12 +239,8 @@ public sealed class SharedMemory
     {
         Span<byte> zeros = stackalloc byte[256];
         zeros.Clear();
-        for (long o = from; o < to;)
-        {
-            int n = Run(o, (int)Math.Min(to - o, zeros.Length), out long frame);
-            if (frame >= 0) _mem.Write(frame, zeros[..n]);
-            o += n;
-        }
+        for (long o = from; o < to; o += zeros.Length)
+            CopyIn(o, zeros[..(int)Math.Min(to - o, zeros.Length)]);
     }
 
     /// <summary>Pages taken out of a <see cref="SharedMemory"/> whose mappings and frames are yet to go.</summary>

@@ -92,13 +92,14 @@ public sealed class UnixSocket : FileDescription
         }
     }
 
-    public long Listen(int backlog)
+    public long Listen(Task t, int backlog)
     {
         lock (_names.Lock)
         {
             if (!Oriented) return -Errno.EOPNOTSUPP;
             if (Peer != null || Local.IsUnnamed) return -Errno.EINVAL;
             _backlog = Math.Clamp(backlog, 0, 4096);
+            _listenerCred = Cred(t);
         }
         Queue.NotifyAll();
         return 0;
@@ -127,7 +128,7 @@ public sealed class UnixSocket : FileDescription
                     // The server side exists at once, already connected: accept only takes it.
                     var server = new UnixSocket(_names, Type, 0) { Local = target.Local, PeerCred = Cred(t) };
                     (server.Peer, Peer) = (this, server);
-                    PeerCred = target.PeerCredOfListener;
+                    PeerCred = target._listenerCred;
                     target._pending.Enqueue(server);
                     queued = true;
                 }
@@ -143,8 +144,8 @@ public sealed class UnixSocket : FileDescription
         }
     }
 
-    /// <summary>Who listened, for the SO_PEERCRED of the sockets that connect (set by listen's caller).</summary>
-    public (int Pid, uint Uid, uint Gid) PeerCredOfListener { get; set; }
+    /// <summary>Who listened: the SO_PEERCRED of the sockets that connect.</summary>
+    (int Pid, uint Uid, uint Gid) _listenerCred;
 
     /// <summary>accept(2): the next connection's server-side socket, waiting for one unless non-blocking.</summary>
     public long Accept(Task t, out UnixSocket? accepted)
@@ -181,8 +182,8 @@ public sealed class UnixSocket : FileDescription
             {
                 target = to ?? Peer;
                 if (target == null && (Oriented || !_writeShut)) return -Errno.ENOTCONN; // before the shutdown check, as Linux
-                if (_writeShut || target == null) return Pipe(t, noSignal, done);
-                if (Oriented && (_peerGone || target._readShut)) return Pipe(t, noSignal, done);
+                if (_writeShut || target == null) return BrokenPipe(t, noSignal, done);
+                if (Oriented && (_peerGone || target._readShut)) return BrokenPipe(t, noSignal, done);
                 if (!Oriented && to == null && target._closed) { Peer = null; return -Errno.ECONNREFUSED; }
                 if (!Oriented && target._closed) return -Errno.ECONNREFUSED;
                 if (Type != SOCK_STREAM && data.Length > ReceiveBuffer) return -Errno.EMSGSIZE;
@@ -206,7 +207,8 @@ public sealed class UnixSocket : FileDescription
         }
     }
 
-    static long Pipe(Task t, bool noSignal, int done)
+    /// <summary>EPIPE (after what was sent already, if anything), with SIGPIPE unless MSG_NOSIGNAL.</summary>
+    static long BrokenPipe(Task t, bool noSignal, int done)
     {
         if (done > 0) return done;
         if (!noSignal) t.PostSignal(SigInfo.FromKill(Linux.SIGPIPE, SigInfo.SI_USER, t.Pid, t.Uid));

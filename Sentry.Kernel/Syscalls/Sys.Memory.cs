@@ -42,7 +42,7 @@ public static partial class Sys
             if ((type == MAP_SHARED || type == MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) != 0 && !f.Writable) return -Errno.EACCES;
             if ((type == MAP_SHARED || type == MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) != 0 && !file.SharedWritable)
             {
-                t.Sandbox.ReportUnsupported("writable MAP_SHARED mapping of a file on a volume (no page cache for host files yet)");
+                t.Sandbox.ReportUnsupported("writable MAP_SHARED mapping of a host file without a page cache");
                 return -Errno.ENODEV;
             }
         }

@@ -122,8 +122,7 @@ public static partial class Sys
     {
         var s = SocketOf(t, a.A0, out long r);
         if (s == null) return r;
-        s.PeerCredOfListener = (t.Pid, t.Uid, t.Gid);
-        return s.Listen((int)a.A1);
+        return s.Listen(t, (int)a.A1);
     }
 
     /// <summary>The socket bound at <paramref name="address"/>, as connect and sendto find it: ENOENT, ECONNREFUSED, EACCES as Linux.</summary>
