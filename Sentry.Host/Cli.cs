@@ -36,6 +36,24 @@ public static class Cli
             Console.Error.WriteLine(DoUsage);
             return 2;
         }
+        // The Gofer takes longer to start than anything else `do` does before it needs a file: it
+        // starts before the full parse (a failing one ends Sentry, and the Gofer with its socket).
+        var volumes = new List<VolumeSpec>();
+        foreach (var v in VolumeValues(args))
+        {
+            if (!VolumeSpec.TryParse(v, out var spec, out string problem)) { Console.Error.WriteLine($"sentry: {problem}"); Console.Error.WriteLine(DoUsage); return 2; }
+            volumes.Add(spec);
+        }
+        GoferLauncher.Started? gofer = null;
+        if (NamesProgram(args))
+        {
+            try { gofer = GoferLauncher.Start("/", volumes); }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine($"sentry: {e.Message}");
+                return 1;
+            }
+        }
         var parse = root.Parse(SeparateProgram(args));
         if (parse.Errors.Count > 0)
         {
@@ -43,7 +61,7 @@ public static class Cli
             Console.Error.WriteLine(parse.CommandResult.Command == doCmd || args.Length == 0 ? DoUsage : "usage: sentry do ...");
             return 2;
         }
-        if (parse.CommandResult.Command != doCmd)
+        if (parse.CommandResult.Command != doCmd || gofer == null)
             return parse.Invoke(); // --help, --version
 
         var argv = parse.GetValue(command)!;
@@ -57,12 +75,6 @@ public static class Cli
             environment.RemoveAll(x => x.StartsWith(key + "=", StringComparison.Ordinal));
             environment.Add(kv);
         }
-        var volumes = new List<VolumeSpec>();
-        foreach (var v in parse.GetValue(volume) ?? [])
-        {
-            if (!VolumeSpec.TryParse(v, out var spec, out string problem)) { Console.Error.WriteLine($"sentry: {problem}"); Console.Error.WriteLine(DoUsage); return 2; }
-            volumes.Add(spec);
-        }
         var options = new SandboxOptions
         {
             Program = argv[0],
@@ -71,7 +83,7 @@ public static class Cli
             Cwd = parse.GetValue(cwd) ?? Environment.CurrentDirectory,
             Strace = parse.GetValue(strace),
         };
-        return DoCommand.Execute(parse.GetValue(platform)!, options, volumes);
+        return DoCommand.Execute(gofer, parse.GetValue(platform)!, options, volumes);
     }
 
     static readonly string[] s_flagOptions = ["--strace", "--help", "-h", "-?"];
@@ -90,6 +102,38 @@ public static class Cli
             return a;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The values of `do`'s --volume/-v options, read without the full parser (which runs after
+    /// the Gofer, which needs them, has started): the options before the program, as
+    /// <see cref="SeparateProgram"/> tells them apart.
+    /// </summary>
+    static List<string> VolumeValues(string[] args)
+    {
+        var values = new List<string>();
+        string[] separated = SeparateProgram(args);
+        for (int i = 1; i < separated.Length && separated[i] != "--"; i++)
+        {
+            string a = separated[i];
+            int eq = a.IndexOf('=');
+            string name = eq >= 0 ? a[..eq] : a;
+            if (Array.IndexOf(s_valueOptions, name) < 0) continue;
+            string? value = eq >= 0 ? a[(eq + 1)..] : i + 1 < separated.Length && separated[i + 1] != "--" ? separated[++i] : null;
+            if (value != null && name is "--volume" or "-v") values.Add(value);
+        }
+        return values;
+    }
+
+    /// <summary>`do` with a program to run and no request for help: the command that needs a Gofer.</summary>
+    static bool NamesProgram(string[] args)
+    {
+        string[] separated = SeparateProgram(args);
+        int end = Array.IndexOf(separated, "--");
+        if (separated.Length == 0 || separated[0] != "do" || end < 0 || end == separated.Length - 1) return false;
+        for (int i = 1; i < end; i++)
+            if (separated[i] is "--help" or "-h" or "-?") return false;
+        return true;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Sentry.Kernel;
+using Sentry.Kernel.Tasks;
 using System.Runtime.InteropServices;
 using Sentry.Platform;
 
@@ -13,21 +14,24 @@ public static class DoCommand
         _ => (int)s,
     };
 
-    public static int Execute(string platformName, SandboxOptions options, IReadOnlyList<VolumeSpec>? volumes = null)
+    /// <summary>
+    /// Whether this (the main) thread may run the first task itself: its stack is RLIMIT_STACK,
+    /// which a user can set below what a task thread gets.
+    /// </summary>
+    static unsafe bool MainThreadStackFits()
     {
-        volumes ??= [];
-        // The Gofer starts first: its start-up overlaps the platform's.
-        GoferLauncher.Started gofer;
-        try { gofer = GoferLauncher.Start("/", volumes); }
-        catch (InvalidOperationException e)
-        {
-            Console.Error.WriteLine($"sentry: {e.Message}");
-            return 1;
-        }
-        // Attaching waits for the Gofer's answer: do it on its own thread while the platform and
-        // the application's first process start; the first file lookup waits for it if needed.
+        ulong* limit = stackalloc ulong[2]; // struct rlimit64 { rlim_cur, rlim_max }
+        return Sentry.Platform.HostSyscall.Call(302 /* prlimit64 */, 0, 3 /* RLIMIT_STACK */, 0, (long)limit) == 0
+            && limit[0] >= TaskRunner.StackSize;
+    }
+
+    /// <summary>Runs the sandbox for <paramref name="options"/> with files from <paramref name="gofer"/> (started with <paramref name="volumes"/>).</summary>
+    public static int Execute(GoferLauncher.Started gofer, string platformName, SandboxOptions options, IReadOnlyList<VolumeSpec> volumes)
+    {
+        // The Gofer is answering Tversion while the platform and the application's first process
+        // start; the first file lookup collects its answer and attaches.
         Sandbox? sandboxRef = null;
-        var attached = System.Threading.Tasks.Task.Factory.StartNew(() =>
+        var attached = new Lazy<(Sentry.Kernel.Fs.GoferFs Root, Sentry.Kernel.Fs.GoferFs[] Volumes)>(() =>
         {
             var fs = gofer.Attach();
             fs.OnDeath = () =>
@@ -36,15 +40,15 @@ public static class DoCommand
                 sandboxRef?.SignalInit(9);
             };
             var mounted = new Sentry.Kernel.Fs.GoferFs[volumes.Count];
-            for (int i = 0; i < volumes.Count; i++) mounted[i] = gofer.AttachVolume(i, volumes[i].ReadOnly);
+            for (int i = 0; i < volumes.Count; i++) mounted[i] = gofer.AttachVolume(i);
             return (Root: fs, Volumes: mounted);
-        }, System.Threading.Tasks.TaskCreationOptions.LongRunning);
+        });
         Sentry.Kernel.Vfs.Inode Attached(Func<(Sentry.Kernel.Fs.GoferFs Root, Sentry.Kernel.Fs.GoferFs[] Volumes), Sentry.Kernel.Vfs.Inode> pick)
         {
-            try { return pick(attached.Result); }
-            catch (AggregateException e)
+            try { return pick(attached.Value); }
+            catch (InvalidOperationException e)
             {
-                Console.Error.WriteLine($"sentry: {e.InnerException?.Message}");
+                Console.Error.WriteLine($"sentry: {e.Message}");
                 Environment.Exit(1);
                 throw;
             }
@@ -76,7 +80,7 @@ public static class DoCommand
                     }
                     sandbox.SignalInit(n);
                 }));
-            try { return sandbox.Run(); }
+            try { return MainThreadStackFits() ? sandbox.RunOnCallingThread() : sandbox.Run(); }
             finally { foreach (var f in forward) f.Dispose(); }
         }
         catch (SandboxStartException e)
@@ -87,10 +91,10 @@ public static class DoCommand
         finally
         {
             platform.Dispose();
-            if (attached.IsCompletedSuccessfully)
+            if (attached.IsValueCreated)
             {
-                attached.Result.Root.Dispose();
-                foreach (var v in attached.Result.Volumes) v.Dispose();
+                attached.Value.Root.Dispose();
+                foreach (var v in attached.Value.Volumes) v.Dispose();
             }
         }
     }

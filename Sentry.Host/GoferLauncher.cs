@@ -9,6 +9,8 @@ namespace Sentry.Host;
 /// holding one end of a socketpair as fd 3, and connects Sentry's 9P client to the other end.
 /// Each volume (a host directory bind-mounted into the sandbox) gets a socketpair of its own,
 /// found by the Gofer on fds 4, 5, ... (`--volume 4=DIR`, `--volume-read-only 5=DIR`).
+/// Tversion goes out on each socket as soon as the Gofer is spawned, so its start-up overlaps
+/// Sentry's without a thread waiting for it; the first file lookup collects the answer.
 /// The process is started with posix_spawn (vfork+exec in libc), so the .NET runtime is never
 /// forked; it confines itself (mount namespace, pivot_root, seccomp) before serving.
 /// </summary>
@@ -28,20 +30,24 @@ public static unsafe partial class GoferLauncher
     /// <summary>The fd the Gofer finds its end of the socketpair on.</summary>
     public const int GoferFd = 3;
 
-    /// <summary>A started Gofer not yet attached to: its process, Sentry's end of the root's socket and of each volume's.</summary>
-    public readonly record struct Started(int Pid, int Socket, int[] VolumeSockets)
+    /// <summary>
+    /// A started Gofer not yet attached to: its process, and the connections to the root's export
+    /// and to each volume's, each with its Tversion already sent (the Gofer answers once it is up).
+    /// </summary>
+    public sealed class Started(int pid, GoferFs.Connecting root, GoferFs.Connecting[] volumes)
     {
-        /// <summary>Negotiates 9P with the Gofer and attaches to its root export. Throws with a one-line reason when it cannot.</summary>
-        public GoferFs Attach() => Attach(Socket, GoferFs.Layer.ReadOnlyLower);
+        public int Pid => pid;
+
+        /// <summary>Waits for the Gofer's answer and attaches to its root export. Throws with a one-line reason when it cannot.</summary>
+        public GoferFs Attach() => Finish(root);
 
         /// <summary>Attaches to volume <paramref name="index"/> (in the order given to <see cref="Start"/>).</summary>
-        public GoferFs AttachVolume(int index, bool readOnly) =>
-            Attach(VolumeSockets[index], readOnly ? GoferFs.Layer.ReadOnlyVolume : GoferFs.Layer.Volume);
+        public GoferFs AttachVolume(int index) => Finish(volumes[index]);
 
-        GoferFs Attach(int socket, GoferFs.Layer layer)
+        GoferFs Finish(GoferFs.Connecting connecting)
         {
-            long r = GoferFs.Connect(socket, out var fs, layer);
-            if (r < 0) throw new InvalidOperationException($"the gofer (pid {Pid}) did not answer 9P: errno {-r}");
+            long r = connecting.Finish(out var fs);
+            if (r < 0) throw new InvalidOperationException($"the gofer (pid {pid}) did not answer 9P: errno {-r}");
             return fs!;
         }
     }
@@ -74,7 +80,12 @@ public static unsafe partial class GoferLauncher
                 }
             int pid = Spawn([.. ends.Select(e => e.Theirs)], root, volumes);
             foreach (var e in ends) close(e.Theirs);
-            return new Started(pid, ends[0].Ours, [.. ends.Skip(1).Select(e => e.Ours)]);
+            // From here each socket belongs to its connection (closed with it).
+            var rootConnection = GoferFs.BeginConnect(ends[0].Ours, GoferFs.Layer.ReadOnlyLower);
+            var volumeConnections = new GoferFs.Connecting[volumes.Count];
+            for (int i = 0; i < volumes.Count; i++)
+                volumeConnections[i] = GoferFs.BeginConnect(ends[i + 1].Ours, volumes[i].ReadOnly ? GoferFs.Layer.ReadOnlyVolume : GoferFs.Layer.Volume);
+            return new Started(pid, rootConnection, volumeConnections);
         }
         catch
         {

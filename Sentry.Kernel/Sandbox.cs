@@ -62,11 +62,31 @@ public sealed partial class Sandbox
         {
             try { status = RunInit(); }
             catch (Exception e) { failure = ExceptionDispatchInfo.Capture(e); }
-        }, 16 << 20) { Name = "sentry-task-1", IsBackground = true };
+        }, TaskRunner.StackSize) { Name = "sentry-task-1", IsBackground = true };
         thread.Start();
         thread.Join();
         failure?.Throw();
         return status;
+    }
+
+    /// <summary>
+    /// <see cref="Run()"/> with the calling thread as the first task's host thread instead of a new
+    /// one: a thread's start is a few milliseconds on a nested VM, and `sentry do` has a main thread
+    /// with nothing else to do. The caller must have at least <see cref="TaskRunner.StackSize"/> of
+    /// stack and do nothing else until this returns; its CPU affinity (the platform pins a tracer
+    /// beside its tracee) is given back on return.
+    /// </summary>
+    public unsafe int RunOnCallingThread()
+    {
+        const int maskBytes = 128;
+        byte* affinity = stackalloc byte[maskBytes];
+        long saved = HostSyscall.Call(204 /* sched_getaffinity */, 0, maskBytes, (long)affinity);
+        try { return RunInit(); }
+        finally
+        {
+            Task.Current = null;
+            if (saved > 0) HostSyscall.Call(203 /* sched_setaffinity */, 0, saved, (long)affinity);
+        }
     }
 
     /// <summary>Prints "sentry: unsupported syscall NAME(N)" the first time a number is seen.</summary>

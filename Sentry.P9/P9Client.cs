@@ -31,6 +31,7 @@ public sealed class P9Client : IDisposable
     readonly P9FidPool _fids = new();
     readonly bool _ownsFd;
     ushort _tag;
+    bool _versionSent; // Tversion is on the wire, its reply not yet read (SendVersion)
     volatile bool _dead;
     bool _disposed;
     bool _noUnlinkat, _noRenameat; // the server answered EOPNOTSUPP once: use the fallbacks
@@ -68,8 +69,38 @@ public sealed class P9Client : IDisposable
     {
         lock (_lock)
         {
-            if (MSize != 0) return -EISCONN;
-            int rc = Call(P9.P9_NOTAG, new Tversion((uint)_send.Length, P9.Version9P2000L), out Rversion r, out _);
+            int rc = SendVersion();
+            return rc < 0 ? rc : ReceiveVersion();
+        }
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Version"/>: sends Tversion without waiting, so a server still
+    /// starting up answers while the caller does other work. <see cref="ReceiveVersion"/> must
+    /// follow before any other call.
+    /// </summary>
+    public int SendVersion()
+    {
+        lock (_lock)
+        {
+            if (MSize != 0 || _versionSent) return -EISCONN;
+            if (_dead) return -EIO;
+            if (!P9Frame.TryEncode(_send, P9.P9_NOTAG, new Tversion((uint)_send.Length, P9.Version9P2000L), out int length)) return -ENAMETOOLONG;
+            if (_socket.Send(_send.AsSpan(0, length)) < 0) return Die(-EIO);
+            _versionSent = true;
+            return 0;
+        }
+    }
+
+    /// <summary>The second half of <see cref="Version"/>: waits for the Rversion and takes the msize it offers.</summary>
+    public int ReceiveVersion()
+    {
+        lock (_lock)
+        {
+            if (!_versionSent) return MSize != 0 ? -EISCONN : -ENOTCONN;
+            _versionSent = false;
+            int rc = Receive(P9.P9_NOTAG, out Rversion r, out int fd);
+            if (fd >= 0) close(fd);
             if (rc < 0) return rc;
             if (!r.Version.SequenceEqual(P9.Version9P2000L) || r.MSize < MinMSize) return Die(-EREMOTEIO);
             MSize = (int)Math.Min(r.MSize, (uint)_send.Length);
@@ -497,6 +528,15 @@ public sealed class P9Client : IDisposable
         if (MSize == 0 && !negotiating) return -ENOTCONN;
         if (!P9Frame.TryEncode(_send.AsSpan(0, negotiating ? _send.Length : MSize), tag, request, out int length)) return -ENAMETOOLONG;
         if (_socket.Send(_send.AsSpan(0, length)) < 0) return Die(-EIO);
+        return Receive(tag, out reply, out fd);
+    }
+
+    /// <summary>Reads the reply to the request sent with <paramref name="tag"/>; the rest of <see cref="Call{TReq, TRep}(ushort, in TReq, out TRep, out int)"/>.</summary>
+    int Receive<TRep>(ushort tag, out TRep reply, out int fd)
+        where TRep : IP9Message<TRep>, allows ref struct
+    {
+        reply = default!;
+        fd = -1;
         if (_socket.Receive(out ReadOnlySpan<byte> frame, out int received) < 0) return Die(-EIO);
 
         if (!P9Frame.TryReadHeader(frame, (uint)_socket.MaxFrameSize, out P9Header h) || h.Tag != tag) return Die(-EIO, received);

@@ -53,11 +53,30 @@ public sealed class GoferFs : IDisposable
     }
 
     /// <summary>Negotiates 9P2000.L over <paramref name="socketFd"/> (owned from now on) and attaches to the export: 0, or -errno.</summary>
-    public static long Connect(int socketFd, out GoferFs? fs, Layer kind = Layer.ReadOnlyLower)
+    public static long Connect(int socketFd, out GoferFs? fs, Layer kind = Layer.ReadOnlyLower) =>
+        BeginConnect(socketFd, kind).Finish(out fs);
+
+    /// <summary>
+    /// Starts connecting: sends Tversion and returns at once, so a Gofer that is still starting
+    /// up answers while Sentry starts too. <see cref="Connecting.Finish"/> waits for the answer,
+    /// attaches and returns what <see cref="Connect"/> does.
+    /// </summary>
+    public static Connecting BeginConnect(int socketFd, Layer kind = Layer.ReadOnlyLower)
+    {
+        var client = new P9Client(socketFd);
+        return new Connecting(client, kind, client.SendVersion());
+    }
+
+    /// <summary>A connection whose Tversion is on its way (<see cref="BeginConnect"/>).</summary>
+    public sealed class Connecting(P9Client client, Layer kind, int sent)
+    {
+        /// <summary>Completes the connection: 0 and the tree, or -errno (the client is then closed).</summary>
+        public long Finish(out GoferFs? fs) => Attach(client, sent < 0 ? sent : client.ReceiveVersion(), kind, out fs);
+    }
+
+    static long Attach(P9Client client, int r, Layer kind, out GoferFs? fs)
     {
         fs = null;
-        var client = new P9Client(socketFd);
-        int r = client.Version();
         uint fid = P9Const.P9_NOFID;
         if (r == 0) r = client.Attach("root"u8, "/"u8, 0, out fid, out _);
         P9StatDotl attr = default;

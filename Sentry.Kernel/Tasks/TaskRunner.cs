@@ -11,10 +11,13 @@ namespace Sentry.Kernel.Tasks;
 /// </summary>
 public static class TaskRunner
 {
+    /// <summary>Stack of a task's host thread: far more than Sentry's deepest call chains (path walks through symlinks, signal frames) need.</summary>
+    public const int StackSize = 4 << 20;
+
     /// <summary>Starts <paramref name="task"/> on a new host thread (ptrace binds a tracee to its tracer thread).</summary>
     public static Thread Start(Task task)
     {
-        var thread = new Thread(() => Run(task), 4 << 20) { Name = $"sentry-task-{task.Tid}", IsBackground = true };
+        var thread = new Thread(() => Run(task), StackSize) { Name = $"sentry-task-{task.Tid}", IsBackground = true };
         task.Sandbox.TrackThread(thread);
         thread.Start();
         return thread;

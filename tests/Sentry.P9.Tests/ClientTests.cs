@@ -57,6 +57,22 @@ public sealed class ClientTests
     }
 
     [Test]
+    public void VersionInTwoHalves_NegotiatesLikeVersion_AndNothingElseGoesOutBetween()
+    {
+        using var server = new FakeServer((_, _, _) => false) { MSize = 16384 };
+        using var c = new P9Client(server.ClientFd);
+        Assert.That(c.ReceiveVersion(), Is.EqualTo(-ENOTCONN), "nothing was sent");
+        Assert.That(c.SendVersion(), Is.Zero);
+        Assert.That(c.SendVersion(), Is.EqualTo(-EISCONN), "one Tversion per session");
+        Assert.That(c.GetAttr(0, P9.P9_GETATTR_BASIC, out _), Is.EqualTo(-ENOTCONN), "the answer is not in yet");
+        Assert.That(c.ReceiveVersion(), Is.Zero);
+        Assert.That(c.MSize, Is.EqualTo(16384));
+        Assert.That(c.ReceiveVersion(), Is.EqualTo(-EISCONN));
+        Assert.That(c.Version(), Is.EqualTo(-EISCONN));
+        Assert.That(server.Received, Is.EqualTo(new[] { P9MessageType.Tversion }));
+    }
+
+    [Test]
     public void Lopen_ReturnsTheHostFdTheServerPasses()
     {
         string path = Path.GetTempFileName();
