@@ -47,7 +47,7 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
         return e;
     }
 
-    public long MapFile(ulong va, ulong length, long fileOffset, Protection prot)
+    public long MapFile(ulong va, ulong length, long fileOffset, Protection prot, bool written = false)
     {
         _mem.EnsureRegistered(fileOffset, (long)length);
         if (prot == Protection.None) return Unmap(va, length); // nothing to map: same as absent

@@ -14,8 +14,11 @@ public interface IAddressSpace : IDisposable
     /// mapping of that range. Preconditions: va, length and fileOffset are page aligned, the range
     /// lies within [<see cref="IPlatform.MinUserAddress"/>, <see cref="IPlatform.MaxUserAddress"/>).
     /// Returns 0 or a negative errno (e.g. -ENOMEM when the host refuses).
+    /// <paramref name="written"/> says every page of the range holds data in the MemoryFile, so
+    /// the platform may fill its page tables now (saving a host fault per page on first touch)
+    /// without making the host allocate memory the application may never touch.
     /// </summary>
-    long MapFile(ulong va, ulong length, long fileOffset, Protection prot);
+    long MapFile(ulong va, ulong length, long fileOffset, Protection prot, bool written = false);
 
     /// <summary>Removes any mapping of [va, va+length). Same alignment rules. Returns 0 or -errno.</summary>
     long Unmap(ulong va, ulong length);

@@ -66,6 +66,7 @@ public sealed partial class MemoryManager
             _mem.Span(pte.Frame, PAGE_SIZE).CopyTo(_mem.Span(f, PAGE_SIZE));
             _mem.Free(pte.Frame);
             pte.Frame = f;
+            pte.Written = true;
         }
         pte.Cow = false;
         pte.Mapped = false;
@@ -76,7 +77,7 @@ public sealed partial class MemoryManager
     int MapOne(Vma v, ulong va)
     {
         ref var pte = ref CollectionsMarshal.GetValueRefOrNullRef(_pages, va);
-        if (AddressSpace.MapFile(va, Page, pte.Frame, PteProtection(v, pte)) == 0) pte.Mapped = true;
+        if (AddressSpace.MapFile(va, Page, pte.Frame, PteProtection(v, pte), pte.Written) == 0) pte.Mapped = true;
         return 0;
     }
 
@@ -125,7 +126,7 @@ public sealed partial class MemoryManager
                     long cf = cache.FrameAt(fileOffset + (long)k * PAGE_SIZE);
                     if (cf < 0) return -Errno.ENOMEM;
                     _mem.IncRef(cf);
-                    _pages[va + (ulong)k * Page] = new Pte { Frame = cf, Cow = true };
+                    _pages[va + (ulong)k * Page] = new Pte { Frame = cf, Cow = true, Written = true };
                 }
                 va = runEnd;
                 continue;
@@ -138,7 +139,7 @@ public sealed partial class MemoryManager
                 if (r < 0) { for (int j = 0; j < n; j++) _mem.Free(frame + (long)j * PAGE_SIZE); return r; }
             }
             for (int k = 0; k < n; k++)
-                _pages[va + (ulong)k * Page] = new Pte { Frame = frame + (long)k * PAGE_SIZE };
+                _pages[va + (ulong)k * Page] = new Pte { Frame = frame + (long)k * PAGE_SIZE, Written = v.File != null };
             va = runEnd;
         }
         return 0;
@@ -172,12 +173,12 @@ public sealed partial class MemoryManager
             if (!_pages.TryGetValue(va, out var first) || first.Mapped) { va += Page; continue; }
             ulong runEnd = va + Page;
             long nextFrame = first.Frame + PAGE_SIZE;
-            while (runEnd < end && _pages.TryGetValue(runEnd, out var p) && !p.Mapped && p.Frame == nextFrame && p.Cow == first.Cow)
+            while (runEnd < end && _pages.TryGetValue(runEnd, out var p) && !p.Mapped && p.Frame == nextFrame && p.Cow == first.Cow && p.Written == first.Written)
             {
                 runEnd += Page;
                 nextFrame += PAGE_SIZE;
             }
-            long r = AddressSpace.MapFile(va, runEnd - va, first.Frame, PteProtection(v, first));
+            long r = AddressSpace.MapFile(va, runEnd - va, first.Frame, PteProtection(v, first), first.Written);
             if (r == 0)
                 for (ulong a = va; a < runEnd; a += Page)
                 {

@@ -22,7 +22,12 @@ public sealed partial class MemoryManager : IDisposable
     /// whether it may still be shared with a forked relative (copy-on-write: mapped without write
     /// until a write copies it, or takes it over when the relative has let go).
     /// </summary>
-    struct Pte { public long Frame; public bool Mapped; public bool Shared; public bool Cow; }
+    /// <summary>
+    /// One populated page. <see cref="Written"/>: its frame has been written (file contents, a
+    /// copy), so the memory file holds the page and the platform may map it in eagerly at no cost
+    /// in memory; a frame never written is a hole the host allocates on first touch.
+    /// </summary>
+    struct Pte { public long Frame; public bool Mapped; public bool Shared; public bool Cow; public bool Written; }
 
     /// <summary>Threads sharing the address space (CLONE_VM) call in concurrently: one lock serialises them.</summary>
     readonly object _lock = new();
