@@ -19,17 +19,6 @@ public static class Cli
     {
         // `sentry gofer` is internal: the file server GoferLauncher starts for a sandbox, not a user command.
         if (args.Length > 0 && args[0] == "gofer") return GoferCommand.Run(args[1..]);
-        var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
-        platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
-        var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
-        var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
-        var env = new Option<string[]>("--env") { Description = "add KEY=VALUE to the program's environment" };
-        var volume = new Option<string[]>("--volume", "-v") { Description = "bind-mount the host directory HOST at DEST in the sandbox (HOST:DEST, read-only with :ro)" };
-        var command = new Argument<string[]>("program") { Arity = ArgumentArity.OneOrMore, Description = "program and its arguments" };
-
-        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, volume, command };
-        var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
-
         if (UnknownOption(args) is { } bad)
         {
             Console.Error.WriteLine($"sentry: unknown option {bad}");
@@ -54,6 +43,18 @@ public static class Cli
                 return 1;
             }
         }
+        // System.CommandLine's objects are made only now: their help texts come from resources,
+        // over a millisecond to load, which the Gofer's start should not wait for.
+        var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
+        platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
+        var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
+        var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
+        var env = new Option<string[]>("--env") { Description = "add KEY=VALUE to the program's environment" };
+        var volume = new Option<string[]>("--volume", "-v") { Description = "bind-mount the host directory HOST at DEST in the sandbox (HOST:DEST, read-only with :ro)" };
+        var command = new Argument<string[]>("program") { Arity = ArgumentArity.OneOrMore, Description = "program and its arguments" };
+
+        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, volume, command };
+        var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
         var parse = root.Parse(SeparateProgram(args));
         if (parse.Errors.Count > 0)
         {
