@@ -22,6 +22,10 @@ public sealed class UnixSocket : FileDescription
 
     readonly UnixNames _names;
     readonly Queue<UnixMessage> _queue = new();
+    /// <summary>The last message of <see cref="_queue"/> (where a stream appends), or null when it is empty.</summary>
+    UnixMessage? _tail;
+    /// <summary>A consumed message kept with its buffer for the next send here.</summary>
+    UnixMessage? _spare;
     readonly Queue<UnixSocket> _pending = new();
     int _queued, _backlog = -1;
     bool _readShut, _writeShut;
@@ -192,7 +196,7 @@ public sealed class UnixSocket : FileDescription
                 int n = Type == SOCK_STREAM ? Math.Min(space, want) : (space >= want ? want : 0);
                 if (n > 0 || (want == 0 && done == 0 && Type != SOCK_STREAM))
                 {
-                    target._queue.Enqueue(new UnixMessage(data.Slice(done, n).ToArray(), done == 0 ? rights : null, Local));
+                    target.Enqueue(data.Slice(done, n), done == 0 ? rights : null, Local);
                     target._queued += n;
                     done += n;
                     rights = null;
@@ -241,18 +245,19 @@ public sealed class UnixSocket : FileDescription
                     if (Type == SOCK_STREAM) consumed = ReadStream(buffer, peek, ref done, ref rights);
                     else
                     {
-                        var m = peek ? _queue.Peek() : _queue.Dequeue();
-                        int n = Math.Min(buffer.Length, m.Data.Length);
-                        m.Data.AsSpan(0, n).CopyTo(buffer);
-                        truncated = n < m.Data.Length;
+                        var m = _queue.Peek();
+                        int n = Math.Min(buffer.Length, m.Length);
+                        m.Data[..n].CopyTo(buffer);
+                        truncated = n < m.Length;
                         from = m.From;
+                        done = reportFull ? m.Length : n;
                         if (!peek)
                         {
                             (rights, m.Rights) = (m.Rights, null);
-                            _queued -= m.Data.Length;
+                            _queued -= m.Length;
                             consumed = true;
+                            Recycle(Dequeue());
                         }
-                        done = reportFull ? m.Data.Length : n;
                     }
                     got = done > 0 || Type != SOCK_STREAM;
                 }
@@ -270,25 +275,68 @@ public sealed class UnixSocket : FileDescription
         return done;
     }
 
-    /// <summary>Copies stream bytes after <paramref name="done"/>; stops before a second set of descriptions. True when bytes were consumed.</summary>
+    /// <summary>
+    /// Copies stream bytes after <paramref name="done"/>, across messages up to and including the
+    /// first that carries descriptions (a read, or a peek, ends with it, as in Linux's
+    /// unix_stream_read_generic). True when bytes were consumed.
+    /// </summary>
     bool ReadStream(Span<byte> buffer, bool peek, ref int done, ref FileDescription[]? rights)
     {
         bool consumed = false;
         foreach (var m in _queue)
         {
             if (done == buffer.Length) break;
-            if (m.Rights != null && (done > 0 || rights != null)) break;
             int n = Math.Min(buffer.Length - done, m.Remaining);
-            m.Data.AsSpan(m.Consumed, n).CopyTo(buffer[done..]);
+            m.Data.Slice(m.Consumed, n).CopyTo(buffer[done..]);
             done += n;
-            if (peek) continue;
-            if (m.Rights != null) (rights, m.Rights) = (m.Rights, null);
-            m.Consumed += n;
-            _queued -= n;
-            consumed = true;
+            bool carried = m.Rights != null;
+            if (!peek)
+            {
+                if (carried) (rights, m.Rights) = (m.Rights, null);
+                m.Consumed += n;
+                _queued -= n;
+                consumed = true;
+            }
+            if (carried) break;
         }
-        while (_queue.Count > 0 && _queue.Peek().Remaining == 0 && _queue.Peek().Rights == null) _queue.Dequeue();
+        while (_queue.Count > 0 && _queue.Peek().Remaining == 0 && _queue.Peek().Rights == null) Recycle(Dequeue());
         return consumed;
+    }
+
+    /// <summary>
+    /// Queues a send's bytes here (under the names lock): a stream's are appended to the last
+    /// message when they fit, anything else takes the spare message or a new one.
+    /// </summary>
+    void Enqueue(ReadOnlySpan<byte> data, FileDescription[]? rights, UnixAddress from)
+    {
+        if (Type == SOCK_STREAM && rights == null && _tail != null && _tail.Room >= data.Length)
+        {
+            _tail.Append(data);
+            return;
+        }
+        UnixMessage m;
+        if (_spare != null)
+        {
+            (m, _spare) = (_spare, null);
+            m.Reset(data, rights, from);
+        }
+        else m = new UnixMessage(data, rights, from);
+        _queue.Enqueue(m);
+        _tail = m;
+    }
+
+    UnixMessage Dequeue()
+    {
+        var m = _queue.Dequeue();
+        if (_queue.Count == 0) _tail = null;
+        return m;
+    }
+
+    /// <summary>A message fully received: kept as the spare, or its buffer goes back to the pool.</summary>
+    void Recycle(UnixMessage m)
+    {
+        if (_spare == null) _spare = m;
+        else m.Return();
     }
 
     /// <summary>shutdown(2): SHUT_RD ends this socket's reads (the peer's writes fail), SHUT_WR its writes (the peer reads to the end, then 0).</summary>
@@ -308,7 +356,7 @@ public sealed class UnixSocket : FileDescription
 
     bool _closed;
 
-    public int Available { get { lock (_names.Lock) return Type == SOCK_STREAM ? _queued : _queue.Count > 0 ? _queue.Peek().Data.Length : 0; } }
+    public int Available { get { lock (_names.Lock) return Type == SOCK_STREAM ? _queued : _queue.Count > 0 ? _queue.Peek().Length : 0; } }
 
     public override long Read(Span<byte> buffer)
     {
@@ -372,9 +420,16 @@ public sealed class UnixSocket : FileDescription
             _pending.Clear();
             unread = [.. _queue];
             _queue.Clear();
+            _tail = null;
             _queued = 0;
+            _spare?.Return();
+            _spare = null;
         }
-        foreach (var m in unread) m.DropRights();
+        foreach (var m in unread)
+        {
+            m.DropRights();
+            m.Return();
+        }
         foreach (var s in pending) s.Release();
         Queue.NotifyAll();
         peer?.Queue.NotifyAll();

@@ -13,7 +13,7 @@ public sealed class SocketTests(string platform) : PlatformFixture(platform)
     static readonly RunOptions Limited = new() { Timeout = TimeSpan.FromSeconds(60) };
 
     [Test]
-    public void MatchesNative([Values("pair", "server", "rights", "dgram", "errors")] string mode, [Values] Flavour flavour)
+    public void MatchesNative([Values("pair", "server", "rights", "streamdata", "dgram", "errors")] string mode, [Values] Flavour flavour)
     {
         var exe = TestPrograms.Get("sockets", flavour);
         string hostDir = Directory.CreateTempSubdirectory("sentry-sockets-").FullName;

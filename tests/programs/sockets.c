@@ -209,6 +209,83 @@ static void rights(char **argv)
     report("sendmsg fds that are not open", sendmsg(sv[0], &m, 0));
 }
 
+/* A stream's bytes: small writes read together, a read that stops at passed descriptions
+ * and after taking them, and a large transfer from a child in uneven pieces, intact. */
+static void streamdata(char **argv)
+{
+    (void)argv;
+    int sv[2];
+    must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    for (int i = 0; i < 100; i++) must(write(sv[0], "0123456789" + i % 10, 1) == 1, "small write");
+    char buf[256];
+    long n = read(sv[1], buf, sizeof buf);
+    printf("100 one-byte writes, one read: %ld \"%.10s...\"\n", n, buf);
+
+    int p[2];
+    must(pipe(p) == 0, "pipe");
+    must(write(sv[0], "a", 1) == 1, "write a");
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = { .iov_base = "b", .iov_len = 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+    report_val("sendmsg b with an fd", sendmsg(sv[0], &m, 0));
+    must(write(sv[0], "cd", 2) == 2, "write cd");
+    n = read(sv[1], buf, sizeof buf);
+    printf("a read takes the message with the fd and stops: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), buf);
+    iov.iov_base = "e";
+    report_val("sendmsg e with an fd", sendmsg(sv[0], &m, 0));
+    must(write(sv[0], "f", 1) == 1, "write f");
+    n = recv(sv[1], buf, sizeof buf, MSG_PEEK);
+    printf("peek: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), buf);
+    char rbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec riov = { .iov_base = buf, .iov_len = sizeof buf };
+    struct msghdr r = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = rbuf, .msg_controllen = sizeof rbuf };
+    n = recvmsg(sv[1], &r, 0);
+    printf("recvmsg: %ld \"%.*s\", control %s\n", n, (int)(n > 0 ? n : 0), buf, CMSG_FIRSTHDR(&r) ? "yes" : "no");
+    if (CMSG_FIRSTHDR(&r)) close(*(int *)CMSG_DATA(CMSG_FIRSTHDR(&r)));
+    n = read(sv[1], buf, sizeof buf);
+    printf("then: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), buf);
+    close(p[0]);
+    close(p[1]);
+
+    /* 1 MiB in writes of 1..7919 bytes from a child; the parent reads in other sizes and sums. */
+    const long total = 1 << 20;
+    pid_t pid = fork();
+    must(pid >= 0, "fork");
+    if (pid == 0) {
+        close(sv[1]);
+        static unsigned char out[8192];
+        long sent = 0;
+        for (int k = 1; sent < total; k = k * 31 % 7919 + 1) {
+            long len = k < total - sent ? k : total - sent;
+            for (long i = 0; i < len; i++) out[i] = (unsigned char)((sent + i) * 7 + 3);
+            long w = write(sv[0], out, len);
+            if (w <= 0) _exit(1);
+            sent += w;
+        }
+        close(sv[0]);
+        _exit(0);
+    }
+    close(sv[0]);
+    unsigned char in[5000];
+    long got = 0, bad = 0;
+    for (int k = 1;; k = k * 17 % 4999 + 1) {
+        long r2 = read(sv[1], in, k);
+        if (r2 <= 0) break;
+        for (long i = 0; i < r2; i++) bad += in[i] != (unsigned char)((got + i) * 7 + 3);
+        got += r2;
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    printf("1 MiB through the stream: %ld bytes, %ld wrong, writer %s\n", got, bad, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed");
+    close(sv[1]);
+}
+
 /* Datagrams: bound and abstract addresses, boundaries, MSG_PEEK, MSG_TRUNC, connect. */
 static void dgram(char **argv)
 {
@@ -310,6 +387,7 @@ int main(int argc, char **argv)
         { "pair", pair },
         { "server", server },
         { "rights", rights },
+        { "streamdata", streamdata },
         { "dgram", dgram },
         { "errors", errors },
         { NULL, NULL },
