@@ -251,6 +251,7 @@ public sealed class UnixSocket : FileDescription
                         truncated = n < m.Length;
                         from = m.From;
                         done = reportFull ? m.Length : n;
+                        if (peek && m.Rights != null) rights = Duplicate(m.Rights);
                         if (!peek)
                         {
                             (rights, m.Rights) = (m.Rights, null);
@@ -290,7 +291,11 @@ public sealed class UnixSocket : FileDescription
             m.Data.Slice(m.Consumed, n).CopyTo(buffer[done..]);
             done += n;
             bool carried = m.Rights != null;
-            if (!peek)
+            if (peek)
+            {
+                if (carried) rights = Duplicate(m.Rights!);
+            }
+            else
             {
                 if (carried) (rights, m.Rights) = (m.Rights, null);
                 m.Consumed += n;
@@ -301,6 +306,13 @@ public sealed class UnixSocket : FileDescription
         }
         while (_queue.Count > 0 && _queue.Peek().Remaining == 0 && _queue.Peek().Rights == null) Recycle(Dequeue());
         return consumed;
+    }
+
+    /// <summary>Descriptions a peek receives: the same ones again, each with a reference of its own (Linux's unix_peek_fds).</summary>
+    static FileDescription[] Duplicate(FileDescription[] rights)
+    {
+        foreach (var f in rights) f.AddRef();
+        return [.. rights];
     }
 
     /// <summary>

@@ -240,16 +240,37 @@ static void streamdata(char **argv)
     iov.iov_base = "e";
     report_val("sendmsg e with an fd", sendmsg(sv[0], &m, 0));
     must(write(sv[0], "f", 1) == 1, "write f");
-    n = recv(sv[1], buf, sizeof buf, MSG_PEEK);
-    printf("peek: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), buf);
     char rbuf[CMSG_SPACE(sizeof(int))];
     struct iovec riov = { .iov_base = buf, .iov_len = sizeof buf };
     struct msghdr r = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = rbuf, .msg_controllen = sizeof rbuf };
+    n = recvmsg(sv[1], &r, MSG_PEEK);
+    printf("peek: %ld \"%.*s\", control %s\n", n, (int)(n > 0 ? n : 0), buf, CMSG_FIRSTHDR(&r) ? "yes" : "no");
+    if (CMSG_FIRSTHDR(&r)) {
+        int peeked = *(int *)CMSG_DATA(CMSG_FIRSTHDR(&r));
+        printf("the peeked fd is a pipe: %s\n", fcntl(peeked, F_GETFL) >= 0 ? "yes" : "no");
+        close(peeked);
+    }
+    r.msg_controllen = sizeof rbuf;
     n = recvmsg(sv[1], &r, 0);
     printf("recvmsg: %ld \"%.*s\", control %s\n", n, (int)(n > 0 ? n : 0), buf, CMSG_FIRSTHDR(&r) ? "yes" : "no");
     if (CMSG_FIRSTHDR(&r)) close(*(int *)CMSG_DATA(CMSG_FIRSTHDR(&r)));
     n = read(sv[1], buf, sizeof buf);
     printf("then: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), buf);
+    /* A datagram with an fd: a peek gets a copy of it too, the receive the fd itself. */
+    int dv[2];
+    must(socketpair(AF_UNIX, SOCK_DGRAM, 0, dv) == 0, "socketpair dgram");
+    iov.iov_base = "g";
+    report_val("sendmsg datagram g with an fd", sendmsg(dv[0], &m, 0));
+    for (int flags = MSG_PEEK;; flags = 0) {
+        r.msg_controllen = sizeof rbuf;
+        n = recvmsg(dv[1], &r, flags);
+        printf("%s: %ld \"%.*s\", control %s\n", flags ? "datagram peek" : "datagram recvmsg", n, (int)(n > 0 ? n : 0), buf,
+               CMSG_FIRSTHDR(&r) ? "yes" : "no");
+        if (CMSG_FIRSTHDR(&r)) close(*(int *)CMSG_DATA(CMSG_FIRSTHDR(&r)));
+        if (!flags) break;
+    }
+    close(dv[0]);
+    close(dv[1]);
     close(p[0]);
     close(p[1]);
 
