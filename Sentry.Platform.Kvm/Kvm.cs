@@ -22,14 +22,3 @@ public sealed class KvmUnavailableException(string message) : Exception(message)
 
 /// <summary>The guest did something only a Sentry bug can cause (a fault in ring 0, a failed entry).</summary>
 public sealed class KvmGuestException(string message) : Exception(message);
-
-/// <summary>Names of the errnos KVM set-up calls return, for messages.</summary>
-internal static class Errno
-{
-    public static string Name(int errno) => errno switch
-    {
-        1 => "EPERM", 2 => "ENOENT", 4 => "EINTR", 12 => "ENOMEM", 13 => "EACCES", 14 => "EFAULT",
-        16 => "EBUSY", 17 => "EEXIST", 19 => "ENODEV", 22 => "EINVAL", 24 => "EMFILE", 25 => "ENOTTY",
-        _ => $"errno {errno}",
-    };
-}

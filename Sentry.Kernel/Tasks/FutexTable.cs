@@ -24,7 +24,7 @@ public sealed class FutexTable
         var w = new Waiter { Bitset = bitset, Addr = addr };
         lock (_lock)
         {
-            if (!stillExpected()) return -Abi.Errno.EAGAIN;
+            if (!stillExpected()) return -Errno.EAGAIN;
             if (!_queues.TryGetValue(addr, out var q)) _queues[addr] = q = new();
             q.Add(w);
             while (!w.Woken)
@@ -32,7 +32,7 @@ public sealed class FutexTable
                 if (interrupted())
                 {
                     Remove(w);
-                    return -Abi.Errno.EINTR;
+                    return -Errno.EINTR;
                 }
                 if (deadline is { } d)
                 {
@@ -40,7 +40,7 @@ public sealed class FutexTable
                     if (left <= 0)
                     {
                         Remove(w);
-                        return -Abi.Errno.ETIMEDOUT;
+                        return -Errno.ETIMEDOUT;
                     }
                     // Monitor.Wait counts whole milliseconds: round up so the wait never ends early.
                     long ms = (left * 1000 + System.Diagnostics.Stopwatch.Frequency - 1) / System.Diagnostics.Stopwatch.Frequency;
@@ -99,7 +99,7 @@ public sealed class FutexTable
         var to = (space, uTo);
         lock (_lock)
         {
-            if (!check()) return -Abi.Errno.EAGAIN;
+            if (!check()) return -Errno.EAGAIN;
             int n = WakeLocked(from, wake, uint.MaxValue);
             int moved = 0;
             if (_queues.TryGetValue(from, out var q))

@@ -1,6 +1,6 @@
-namespace Sentry.Kernel.Abi;
+namespace Sentry.Platform;
 
-/// <summary>Linux errno values (asm-generic/errno*.h).</summary>
+/// <summary>Linux errno values (asm-generic/errno*.h), one table for Sentry, the Gofer (what Rlerror carries) and the platforms.</summary>
 public static class Errno
 {
     public const int EPERM = 1;
