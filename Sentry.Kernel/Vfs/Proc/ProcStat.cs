@@ -34,21 +34,7 @@ public static class ProcStat
     {
         var t = s.Task;
         var g = s.Group;
-        int ppid, pgrp, sid, threads, ttyNr = 0, tpgid = -1;
-        lock (s.Sandbox.TreeLock)
-        {
-            ppid = g.Parent?.Tgid ?? 0;
-            pgrp = g.Pgid;
-            sid = g.Sid;
-            threads = g.Threads.Count;
-            if (g.ControllingTerminal is { } tty)
-            {
-                // new_encode_dev of the terminal (ps maps it back to /dev/pts/N), and its foreground group.
-                uint minor = (uint)tty.Index;
-                ttyNr = (int)((minor & 0xff) | (Vfs.Tty.DevPts.UNIX98_PTY_SLAVE_MAJOR << 8) | ((minor & ~0xffu) << 12));
-                tpgid = tty.ForegroundPgrp == 0 ? -1 : tty.ForegroundPgrp;
-            }
-        }
+        var (ppid, pgrp, sid, threads, ttyNr, tpgid) = s.ReadTreeIds();
         var (user, sys) = CpuTimes(s);
         var (state, _) = State(s, reader);
         var mm = t.Mm;

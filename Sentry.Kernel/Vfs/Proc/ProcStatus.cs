@@ -19,14 +19,7 @@ public static class ProcStatus
     {
         var t = s.Task;
         var g = s.Group;
-        int ppid, pgrp, sid, threads;
-        lock (s.Sandbox.TreeLock)
-        {
-            ppid = g.Parent?.Tgid ?? 0;
-            pgrp = g.Pgid;
-            sid = g.Sid;
-            threads = g.Threads.Count;
-        }
+        var (ppid, pgrp, sid, threads, _, _) = s.ReadTreeIds();
         var (_, stateName) = ProcStat.State(s, reader);
         var u = t.Mm.Usage(t.ExePath);
         var sig = Signals(t);
