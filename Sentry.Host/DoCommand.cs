@@ -21,7 +21,7 @@ public static class DoCommand
     static unsafe bool MainThreadStackFits()
     {
         ulong* limit = stackalloc ulong[2]; // struct rlimit64 { rlim_cur, rlim_max }
-        return Sentry.Platform.HostSyscall.Call(302 /* prlimit64 */, 0, 3 /* RLIMIT_STACK */, 0, (long)limit) == 0
+        return HostSyscall.Call(302 /* prlimit64 */, 0, 3 /* RLIMIT_STACK */, 0, (long)limit) == 0
             && limit[0] >= TaskRunner.StackSize;
     }
 

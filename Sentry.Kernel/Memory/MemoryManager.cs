@@ -20,12 +20,10 @@ public sealed partial class MemoryManager : IDisposable
     /// A populated page: where it lives in the MemoryFile, whether the platform maps it yet, whether
     /// the frame belongs to a <see cref="SharedMemory"/> rather than to this address space, and
     /// whether it may still be shared with a forked relative (copy-on-write: mapped without write
-    /// until a write copies it, or takes it over when the relative has let go).
-    /// </summary>
-    /// <summary>
-    /// One populated page. <see cref="Written"/>: its frame has been written (file contents, a
-    /// copy), so the memory file holds the page and the platform may map it in eagerly at no cost
-    /// in memory; a frame never written is a hole the host allocates on first touch.
+    /// until a write copies it, or takes it over when the relative has let go), and whether its
+    /// frame has been written (file contents, a copy): then the memory file holds the page and the
+    /// platform may map it eagerly at no cost in memory, where a frame never written is a hole the
+    /// host allocates on first touch.
     /// </summary>
     struct Pte { public long Frame; public bool Mapped; public bool Shared; public bool Cow; public bool Written; }
 
