@@ -157,6 +157,19 @@ static void server(char **argv)
 }
 
 /* Passing descriptions with SCM_RIGHTS; what a too small control buffer does. */
+/* Makes m a message of iov with room in buf for n descriptions as SCM_RIGHTS; returns the
+ * header whose CMSG_DATA takes them. */
+static struct cmsghdr *rights_message(struct msghdr *m, struct iovec *iov, char *buf, size_t buflen, int n)
+{
+    memset(buf, 0, buflen);
+    *m = (struct msghdr){ .msg_iov = iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = buflen };
+    struct cmsghdr *c = CMSG_FIRSTHDR(m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(n * sizeof(int));
+    return c;
+}
+
 static void rights(char **argv)
 {
     (void)argv;
@@ -166,13 +179,9 @@ static void rights(char **argv)
     must(pipe(p) == 0, "pipe");
     must(write(p[1], "through the pipe", 16) == 16, "pipe write");
     char cbuf[CMSG_SPACE(2 * sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
     struct iovec iov = { .iov_base = "R", .iov_len = 1 };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    struct msghdr m;
+    struct cmsghdr *c = rights_message(&m, &iov, cbuf, sizeof cbuf, 2);
     memcpy(CMSG_DATA(c), (int[]){ p[0], p[1] }, 2 * sizeof(int));
     report_val("sendmsg two fds", sendmsg(sv[0], &m, 0));
     close(p[0]);
@@ -225,13 +234,9 @@ static void streamdata(char **argv)
     must(pipe(p) == 0, "pipe");
     must(write(sv[0], "a", 1) == 1, "write a");
     char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
     struct iovec iov = { .iov_base = "b", .iov_len = 1 };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
+    struct msghdr m;
+    struct cmsghdr *c = rights_message(&m, &iov, cbuf, sizeof cbuf, 1);
     memcpy(CMSG_DATA(c), &p[0], sizeof(int));
     report_val("sendmsg b with an fd", sendmsg(sv[0], &m, 0));
     must(write(sv[0], "cd", 2) == 2, "write cd");
