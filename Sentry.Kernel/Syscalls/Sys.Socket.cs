@@ -238,11 +238,10 @@ public static partial class Sys
                 if (r < 0) return r;
             }
         }
-        ulong total = 0;
-        foreach (var (_, len) in vecs) total += len;
+        ulong total = TotalLength(vecs);
         if (total > MAX_RW_COUNT) return -Errno.EMSGSIZE;
-        // Small sends (the usual case) are gathered in the task's bounce buffer; the queue keeps its own copy.
-        var data = total <= (ulong)t.Bounce.Length ? t.Bounce.AsSpan(0, (int)total) : new byte[total];
+        // The queue keeps its own copy of what is gathered here.
+        var data = Staging(t, total);
         int at = 0;
         foreach (var (b, len) in vecs)
         {
@@ -255,6 +254,16 @@ public static partial class Sys
         if (r <= 0 && rights != null) foreach (var f in rights) f.Release();
         return r;
     }
+
+    static ulong TotalLength(ReadOnlySpan<(ulong Base, ulong Len)> vecs)
+    {
+        ulong total = 0;
+        foreach (var (_, len) in vecs) total += len;
+        return total;
+    }
+
+    /// <summary>Where a send gathers or a receive stages <paramref name="size"/> bytes: the task's bounce buffer when they fit (the usual case), else a new array.</summary>
+    static Span<byte> Staging(Task t, ulong size) => size <= (ulong)t.Bounce.Length ? t.Bounce.AsSpan(0, (int)size) : new byte[size];
 
     /// <summary>The descriptions of an SCM_RIGHTS control message (each with a reference taken), or null.</summary>
     static long ReadRights(Task t, ulong control, ulong controlLen, out FileDescription[]? rights)
@@ -290,10 +299,7 @@ public static partial class Sys
     {
         var s = SocketOf(t, fd, out long r);
         if (s == null) return r;
-        ulong total = 0;
-        foreach (var (_, len) in vecs) total += len;
-        ulong size = Math.Min(total, (ulong)MAX_RW_COUNT);
-        var buffer = size <= (ulong)t.Bounce.Length ? t.Bounce.AsSpan(0, (int)size) : new byte[size];
+        var buffer = Staging(t, Math.Min(TotalLength(vecs), (ulong)MAX_RW_COUNT));
         r = s.Receive(t, buffer, (flags & MSG_PEEK) != 0, (flags & MSG_DONTWAIT) != 0, (flags & MSG_WAITALL) != 0,
             (flags & MSG_TRUNC) != 0 && s.Type != UnixSocket.SOCK_STREAM, out var rights, out var from, out bool truncated);
         if (r < 0) return r;

@@ -44,12 +44,10 @@ public sealed unsafe class HostFile : FileDescription, IMappable
     public override long Read(Span<byte> buffer)
     {
         if (_isDir) return -Errno.EISDIR;
-        if (_volume?.Cache is { } cache)
+        if (_volume?.Cache != null)
         {
-            long pos = HostDescriptor.Seek(_fd, 0, Linux.SEEK_CUR);
-            long r = PRead(buffer, pos);
-            if (r > 0) HostDescriptor.Seek(_fd, pos + r, Linux.SEEK_SET);
-            return r;
+            long pos = Offset;
+            return Advance(pos, PRead(buffer, pos));
         }
         fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_read, _fd, (long)p, buffer.Length);
     }
@@ -70,12 +68,23 @@ public sealed unsafe class HostFile : FileDescription, IMappable
         if ((Flags & Linux.O_APPEND) != 0) return Append(buffer);
         if (_volume?.Cache != null)
         {
-            long pos = HostDescriptor.Seek(_fd, 0, Linux.SEEK_CUR);
-            long r = PWrite(buffer, pos);
-            if (r > 0) HostDescriptor.Seek(_fd, pos + r, Linux.SEEK_SET);
-            return r;
+            long pos = Offset;
+            return Advance(pos, PWrite(buffer, pos));
         }
         fixed (byte* p = buffer) return HostSyscall.CallRestarting(SYS_write, _fd, (long)p, buffer.Length);
+    }
+
+    /// <summary>
+    /// The host description's file offset. While a volume file has a page cache, read(2) and
+    /// write(2) go through it positioned at this offset, then <see cref="Advance"/> it.
+    /// </summary>
+    long Offset => HostDescriptor.Seek(_fd, 0, Linux.SEEK_CUR);
+
+    /// <summary>Moves the file offset past the <paramref name="moved"/> bytes a positioned read or write at <paramref name="pos"/> moved; returns <paramref name="moved"/>.</summary>
+    long Advance(long pos, long moved)
+    {
+        if (moved > 0) HostDescriptor.Seek(_fd, pos + moved, Linux.SEEK_SET);
+        return moved;
     }
 
     public override long PWrite(ReadOnlySpan<byte> buffer, long offset)
