@@ -15,7 +15,7 @@ namespace Sentry.Kernel.Fs;
 /// Gofer, and on a writable one the changes go to it (GoferInode.Change.cs). Regular files open
 /// as the host fd the Gofer donates with Rlopen, so reads, writes and mmap skip 9P entirely.
 /// </summary>
-public sealed partial class GoferInode : Inode
+public sealed partial class GoferInode : Inode, IPageSource
 {
     readonly GoferFs _fs;
     readonly uint _fid;
@@ -194,10 +194,22 @@ public sealed partial class GoferInode : Inode
         lock (this)
         {
             if (_pages != null) return _pages;
-            _pages = new SharedMemory(task.Sandbox.Platform.Memory);
+            _pages = new SharedMemory(task.Sandbox.Platform.Memory) { Source = this };
         }
         _fs.Cache(this);
         return _pages;
+    }
+
+    /// <summary>
+    /// Fills the page cache from the host fd the Gofer donated on the first open (the cache is
+    /// made only for files opened that way): zero past the end, as <see cref="IPageSource"/> says.
+    /// </summary>
+    long IPageSource.ReadPages(long offset, Span<byte> pages)
+    {
+        int fd;
+        lock (this) fd = _donated;
+        if (fd < 0) { pages.Clear(); return -Errno.EIO; }
+        return HostDescriptor.ReadPages(fd, offset, pages);
     }
 
     /// <summary>Lets the page cache go (the connection's cache is over its limit): frames still mapped live on in their mappings.</summary>

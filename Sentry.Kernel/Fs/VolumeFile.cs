@@ -1,6 +1,7 @@
 using Sentry.Kernel.Abi;
 using Sentry.Kernel.Memory;
 using Sentry.Platform;
+using Sentry.Kernel.Vfs;
 
 namespace Sentry.Kernel.Fs;
 
@@ -14,7 +15,7 @@ namespace Sentry.Kernel.Fs;
 /// </summary>
 public sealed class VolumeFile : IBackingFile
 {
-    const int SYS_close = 3, SYS_pread64 = 17, SYS_pwrite64 = 18, SYS_dup = 32;
+    const int SYS_close = 3, SYS_pwrite64 = 18, SYS_dup = 32;
 
     readonly object _lock = new();
     int _opens;
@@ -56,28 +57,18 @@ public sealed class VolumeFile : IBackingFile
                     (_fd, _fdWritable) = ((int)dup, writable);
                 }
             }
-            return _cache ??= new SharedMemory(memory) { Backing = this };
+            return _cache ??= new SharedMemory(memory) { Source = this };
         }
     }
 
     /// <summary>The file was cut to <paramref name="size"/> (or a hole punched): the cached pages go too.</summary>
     internal void Cut(long from, long to) => Cache?.Remove(from, to).Complete();
 
-    unsafe long IPageSource.ReadPages(long offset, Span<byte> pages)
+    long IPageSource.ReadPages(long offset, Span<byte> pages)
     {
-        pages.Clear();
         int fd;
         lock (_lock) fd = _fd;
-        long done = 0;
-        fixed (byte* p = pages)
-            while (done < pages.Length)
-            {
-                long r = HostSyscall.CallRestarting(SYS_pread64, fd, (long)(p + done), pages.Length - done, offset + done);
-                if (r < 0) return r;
-                if (r == 0) break;
-                done += r;
-            }
-        return done;
+        return HostDescriptor.ReadPages(fd, offset, pages);
     }
 
     unsafe long IBackingFile.WritePages(long offset, ReadOnlySpan<byte> data)

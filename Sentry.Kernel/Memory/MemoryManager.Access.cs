@@ -26,8 +26,11 @@ public sealed partial class MemoryManager
             if ((access & AccessType.Execute) != 0 && (v.Prot & PROT_EXEC) == 0) return SIGSEGV;
             ulong page = PageDown(addr);
             // A write (or, on ptrace, an access of unknown kind) to a writable area is what ends
-            // copy-on-write sharing of the faulting page.
+            // copy-on-write sharing of the faulting page. Only a private page of a file that may
+            // change waits for a known write: copied at a read, it would miss the file's changes;
+            // a write then faults again, as a write.
             bool mayWrite = (v.Prot & PROT_WRITE) != 0 && (access & (AccessType.Write | AccessType.Unknown)) != 0;
+            bool firstTouchWrites = (access & AccessType.Write) != 0 || (mayWrite && !v.PrivateOfChangingFile);
             if (_pages.TryGetValue(page, out var pte) && pte.Mapped)
             {
                 if (pte.Cow && mayWrite)
@@ -45,7 +48,7 @@ public sealed partial class MemoryManager
             if (Populate(v, ws, we) < 0) return SIGBUS;
             // The faulting page is copied now rather than mapped read-only and faulted on again: a
             // copy is far cheaper than a second trip through the platform. Its neighbours stay shared.
-            if (mayWrite && _pages[page].Cow && BreakCow(page) < 0) return SIGBUS;
+            if (firstTouchWrites && (v.Prot & PROT_WRITE) != 0 && _pages[page].Cow && BreakCow(page) < 0) return SIGBUS;
             MapPopulated(v, ws, we);
             return 0;
         }
@@ -102,31 +105,28 @@ public sealed partial class MemoryManager
         while (va < end)
         {
             if (_pages.ContainsKey(va)) { va += Page; continue; }
-            if (v.Shm != null)
-            {
-                long sf = v.Shm.FrameAt(v.FileOffset + (long)(va - v.Start));
-                if (sf < 0) return -Errno.ENOMEM;
-                _pages[va] = new Pte { Frame = sf, Shared = true };
-                va += Page;
-                continue;
-            }
             ulong runEnd = va + Page;
             while (runEnd < end && !_pages.ContainsKey(runEnd)) runEnd += Page;
             int n = (int)((runEnd - va) / Page);
-            if ((v.Prot & PROT_WRITE) == 0 && v.File?.ReadOnlyCache is { } cache)
+            long fileOffset = v.FileOffset + (long)(va - v.Start);
+            // A writable private mapping of the unchanging lower layer (.data) is written soon: it
+            // gets its own copies at once, read straight from the file, below.
+            if (v.Shm != null && (v.Shared || (v.Prot & PROT_WRITE) == 0 || v.PrivateOfChangingFile))
             {
-                // A private mapping of an unchanging file that is not writable (code, read-only
-                // data): the cache's frames, copy-on-write should mprotect make it writable later.
-                // A writable one (.data) is written soon, so it gets its own copy at once.
-                long fileOffset = v.FileOffset + (long)(va - v.Start);
-                long r = cache.Fill(fileOffset, n, v.File);
+                // The pages themselves: a file's cache reads missing ones from the file (one read
+                // for the run), shared memory and tmpfs make them zeroed. A shared mapping maps
+                // them directly; a private one copy-on-write, so it sees the file change until it
+                // writes (code and read-only data share one copy between all processes).
+                long r = v.Shm.Fill(fileOffset, n);
                 if (r < 0) return r;
                 for (int k = 0; k < n; k++)
                 {
-                    long cf = cache.FrameAt(fileOffset + (long)k * PAGE_SIZE);
-                    if (cf < 0) return -Errno.ENOMEM;
-                    _mem.IncRef(cf);
-                    _pages[va + (ulong)k * Page] = new Pte { Frame = cf, Cow = true, Written = true };
+                    long sf = v.Shm.FrameAt(fileOffset + (long)k * PAGE_SIZE);
+                    if (sf < 0) return -Errno.ENOMEM;
+                    if (!v.Shared) _mem.IncRef(sf);
+                    _pages[va + (ulong)k * Page] = v.Shared
+                        ? new Pte { Frame = sf, Shared = true, Written = v.Shm.Source != null }
+                        : new Pte { Frame = sf, Cow = true, Written = true };
                 }
                 va = runEnd;
                 continue;

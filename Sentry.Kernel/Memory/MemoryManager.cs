@@ -111,7 +111,7 @@ public sealed partial class MemoryManager : IDisposable
                 if (!pte.Shared) pte.Cow = true;
             }
             foreach (var v in _vmas)
-                if (v.Shm == null && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
+                if (!v.Shared && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
             var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout };
             foreach (var v in _vmas)
             {
@@ -221,7 +221,7 @@ public sealed partial class MemoryManager : IDisposable
             {
                 Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
                 Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
-                Shm = !shared ? null : file == null ? new SharedMemory(_mem) : file.SharedPages?.IncRef(),
+                Shm = file != null ? file.SharedPages?.IncRef() : shared ? new SharedMemory(_mem) : null,
             };
             file?.IncRef();
             if (v.Shm != null) MapsShared(v.Shm);
@@ -240,18 +240,27 @@ public sealed partial class MemoryManager : IDisposable
 
     /// <summary>
     /// Takes the pages of <paramref name="shm"/> at offsets [from, to) out of this address space
-    /// (a file truncated or a hole punched under a MAP_SHARED mapping): the next touch faults and
-    /// finds the file's new page, or raises SIGBUS past its end.
+    /// (a file truncated or a hole punched under a mapping): the next touch faults and finds the
+    /// file's new page, or raises SIGBUS past its end. As on Linux, a truncation also takes a
+    /// private mapping's own copies of those pages; a punched hole takes only the pages that
+    /// still share <paramref name="cutFrames"/>, the cache's frames.
     /// </summary>
-    internal void DropShared(SharedMemory shm, long from, long to)
+    internal void DropShared(SharedMemory shm, long from, long to, IReadOnlyList<long> cutFrames)
     {
         lock (_lock)
         {
+            bool truncation = to == long.MaxValue;
+            HashSet<long>? cut = null;
             foreach (var v in _vmas)
             {
                 if (v.Shm != shm) continue;
                 long a = Math.Max(from, v.FileOffset), b = Math.Min(to, v.FileOffset + (long)v.Length);
-                if (a < b) DropPages(v.Start + (ulong)(a - v.FileOffset), v.Start + (ulong)(b - v.FileOffset));
+                if (a >= b) continue;
+                ulong start = v.Start + (ulong)(a - v.FileOffset), end = v.Start + (ulong)(b - v.FileOffset);
+                if (v.Shared || truncation) { DropPages(start, end); continue; }
+                cut ??= [.. cutFrames];
+                foreach (var va in PopulatedIn(start, end).ToArray())
+                    if (cut.Contains(_pages[va].Frame)) DropPages(va, va + Page);
             }
         }
     }
@@ -269,8 +278,7 @@ public sealed partial class MemoryManager : IDisposable
             while (i < _vmas.Count && _vmas[i].Start < end)
             {
                 any = true;
-                _vmas[i].File?.DecRef();
-                _vmas[i].Shm?.DecRef();
+                _vmas[i].Release();
                 _vmas.RemoveAt(i);
             }
             if (any) DropPages(addr, end);
@@ -478,7 +486,7 @@ public sealed partial class MemoryManager : IDisposable
         {
             foreach (var pte in _pages.Values) if (!pte.Shared) _mem.Free(pte.Frame);
             _pages.Clear();
-            foreach (var v in _vmas) { v.File?.DecRef(); v.Shm?.DecRef(); }
+            foreach (var v in _vmas) v.Release();
             _vmas.Clear();
             foreach (var shm in _sharedWith) shm.Forget(this);
             _sharedWith.Clear();

@@ -26,19 +26,28 @@ public sealed class SharedMemory
     public SharedMemory(MemoryFile mem) => _mem = mem;
 
     /// <summary>
-    /// The host file these pages cache (a volume's file shared-mapped): a missing page is read
-    /// from it, and <see cref="WriteBack"/> (msync, each unmap, the last reference) writes the
-    /// pages back. Null for tmpfs files and anonymous memory, whose pages are the data itself.
+    /// The file these pages cache: a missing page is read from it, never made as zeros. The root's
+    /// read-only lower layer gives its file (read-only cache); a volume's file gives an
+    /// <see cref="IBackingFile"/>, which <see cref="WriteBack"/> (msync, each unmap, the last
+    /// reference) writes the pages back to. Null for tmpfs files and anonymous memory, whose pages
+    /// are the data itself, so a page never written reads as zeros.
     /// </summary>
-    public IBackingFile? Backing { get; init; }
+    public IPageSource? Source { get; init; }
 
-    /// <summary>The frame holding byte <paramref name="offset"/> (page aligned), made on first use (zeroed, or read from <see cref="Backing"/>); -1 when out of memory or the read failed.</summary>
+    /// <summary>The host file stores are written back to: <see cref="Source"/> when it takes writes.</summary>
+    IBackingFile? Backing => Source as IBackingFile;
+
+    /// <summary>
+    /// The frame holding byte <paramref name="offset"/> (page aligned), made on first use (zeroed,
+    /// or read from <see cref="Source"/>); -1 when out of memory or the read failed. Callers that
+    /// need a run of pages call <see cref="Fill(long, int)"/> first, so a cache reads the run at once.
+    /// </summary>
     public long FrameAt(long offset)
     {
         lock (_frames)
         {
             if (_frames.TryGetValue(offset, out long f)) return f;
-            if (Backing != null) return Fill(offset, 1, Backing) < 0 ? -1 : _frames[offset];
+            if (Source != null) return Fill(offset, 1, Source) < 0 ? -1 : _frames[offset];
             f = _mem.Allocate(1);
             if (f >= 0) _frames[offset] = f;
             return f;
@@ -104,11 +113,22 @@ public sealed class SharedMemory
     }
 
     /// <summary>
-    /// Gives each page of [offset, offset + pages × 4 KiB) that has no frame one filled from
-    /// <paramref name="source"/> (a read-only page cache filling itself on first use; runs of
-    /// missing pages are read with one call). Returns 0, -ENOMEM or the read's -errno.
+    /// Gives each page of [offset, offset + pages × 4 KiB) that has no frame one: read from
+    /// <see cref="Source"/> for a file's cache (runs of missing pages with one call each), zeroed
+    /// otherwise. Returns 0, -ENOMEM or the read's -errno.
     /// </summary>
-    public long Fill(long offset, int pages, IPageSource source)
+    public long Fill(long offset, int pages)
+    {
+        if (Source != null) return Fill(offset, pages, Source);
+        lock (_frames) return Populate(offset, (long)pages * Page) ? 0 : -Errno.ENOMEM;
+    }
+
+    /// <summary>
+    /// Gives each page of [offset, offset + pages × 4 KiB) that has no frame one filled from
+    /// <paramref name="source"/> (runs of missing pages are read with one call). Returns 0,
+    /// -ENOMEM or the read's -errno.
+    /// </summary>
+    long Fill(long offset, int pages, IPageSource source)
     {
         lock (_frames)
         {
@@ -252,7 +272,7 @@ public sealed class SharedMemory
             if (owner == null) return;
             MemoryManager[] mappers;
             lock (owner._mappers) mappers = [.. owner._mappers];
-            foreach (var mm in mappers) mm.DropShared(owner, from, to);
+            foreach (var mm in mappers) mm.DropShared(owner, from, to, frames);
             foreach (long f in frames) owner._mem.Free(f);
         }
     }
@@ -269,9 +289,8 @@ public sealed class SharedMemory
 
     public void DecRef()
     {
-        // A mapping going away (munmap, exit) is when its stores must reach the host file.
-        WriteBack();
         if (Interlocked.Decrement(ref _refs) != 0) return;
+        WriteBack();
         lock (_frames)
         {
             foreach (var f in _frames.Values) _mem.Free(f);

@@ -16,12 +16,33 @@ public sealed class Vma
     public IMappable? File;
     /// <summary>File offset of <see cref="Start"/>.</summary>
     public long FileOffset;
-    /// <summary>Pages a MAP_SHARED mapping maps directly: its own for shared anonymous memory, the file's for a tmpfs file; or null (private copies).</summary>
+    /// <summary>
+    /// The pages behind the mapping: for shared anonymous memory its own, for a file its page cache
+    /// (a tmpfs file's own pages, the lower layer's read-only cache, a volume file's cache). A
+    /// MAP_SHARED mapping maps them directly; a MAP_PRIVATE one maps them copy-on-write, so it sees
+    /// write(2) and truncation until it writes a page, as on Linux. Null for private anonymous
+    /// memory and for files without a cache (their pages are copied).
+    /// </summary>
     public SharedMemory? Shm;
     /// <summary>Label in /proc/self/maps ([heap], [stack]) for anonymous areas.</summary>
     public string? Label;
 
     public ulong Length => End - Start;
+
+    /// <summary>
+    /// A private mapping of a file that may change under it (tmpfs, a volume): until a page is
+    /// written it must keep the cache's frame to see the file's changes. The read-only lower
+    /// layer never changes, so its private pages may be copied whenever that is cheaper.
+    /// </summary>
+    public bool PrivateOfChangingFile => !Shared && Shm != null && File?.ReadOnlyCache == null;
+
+    /// <summary>Drops the VMA's references; a shared mapping's stores reach a volume's host file first (munmap, exit).</summary>
+    public void Release()
+    {
+        if (Shared) Shm?.WriteBack();
+        Shm?.DecRef();
+        File?.DecRef();
+    }
 
     /// <summary>A copy that holds its own reference on the backing file.</summary>
     public Vma Clone()

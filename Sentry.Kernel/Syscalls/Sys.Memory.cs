@@ -142,7 +142,7 @@ public static partial class Sys
             if (v == null) return -Errno.ENOMEM;
             // Shared mappings of a volume file write back to the host file; tmpfs, anonymous and
             // private mappings have nothing to write.
-            if ((flags & (MS_ASYNC | MS_SYNC)) != 0 && v.Shm?.WriteBack() is < 0 and var r && result == 0) result = r;
+            if ((flags & (MS_ASYNC | MS_SYNC)) != 0 && v.Shared && v.Shm?.WriteBack() is < 0 and var r && result == 0) result = r;
             p = v.End;
         }
         return result < 0 ? -Errno.EIO : 0;
