@@ -25,7 +25,7 @@ public static unsafe partial class Sys
         t[273] = SetRobustList; t[274] = GetRobustList;
         t[158] = ArchPrctl; t[302] = Prlimit64; t[97] = GetRlimit; t[160] = SetRlimit;
         t[63] = Uname; t[204] = SchedGetAffinity; t[24] = (Task k, in SyscallArgs a) => { Thread.Yield(); return 0; };
-        t[318] = GetRandom;
+        t[318] = GetRandom; t[309] = GetCpu;
         // Credentials: one uid and gid per task for now (real = effective = saved). Root may set
         // any value; others only the value they have (EPERM otherwise), as Linux allows.
         t[105] = (Task k, in SyscallArgs a) => SetId(k, true, (int)a.A0);                          // setuid
@@ -149,6 +149,19 @@ public static unsafe partial class Sys
         mask.Clear();
         for (int c = 0; c < cpus; c++) mask[c / 8] |= (byte)(1 << (c % 8));
         return t.Mm.CopyOut(a.A2, mask) < 0 ? -Errno.EFAULT : bytes;
+    }
+
+    /// <summary>
+    /// getcpu(2): the CPU the task's thread runs on now (the sandbox shows the host's CPUs, see
+    /// sched_getaffinity) and NUMA node 0, the only one the sandbox has. The cache argument is
+    /// unused, as on Linux since 2.6.24.
+    /// </summary>
+    static long GetCpu(Task t, in SyscallArgs a)
+    {
+        uint cpu = (uint)(Thread.GetCurrentProcessorId() % Environment.ProcessorCount), node = 0;
+        if (a.A0 != 0 && t.Mm.Write(a.A0, cpu) < 0) return -Errno.EFAULT;
+        if (a.A1 != 0 && t.Mm.Write(a.A1, node) < 0) return -Errno.EFAULT;
+        return 0;
     }
 
     static long GetRandom(Task t, in SyscallArgs a)

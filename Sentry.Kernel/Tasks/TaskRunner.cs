@@ -98,6 +98,7 @@ public static class TaskRunner
                 }
                 case SwitchReason.PageFault:
                 {
+                    if (Syscalls.Vsyscall.TryEmulate(task, res.FaultAddress)) break;
                     int sig = task.Mm.HandleFault(res.FaultAddress, res.Access);
                     if (sig == Memory.MemoryManager.Spurious)
                     {

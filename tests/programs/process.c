@@ -153,6 +153,25 @@ static void test_affinity(void)
     yesno("libc sched_getaffinity ok", sched_getaffinity(0, sizeof set, &set) == 0);
 }
 
+/* getcpu, as a system call and through the legacy vsyscall page (the JVM falls back to
+ * the page when the call fails): a CPU the task may run on, node 0. */
+static void test_getcpu(void)
+{
+    unsigned cpu = ~0u, node = ~0u;
+    report("getcpu", syscall(SYS_getcpu, &cpu, &node, NULL));
+    yesno("getcpu cpu < online cpus", cpu < (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+    yesno("getcpu node 0", node == 0);
+    report("getcpu NULL NULL", syscall(SYS_getcpu, NULL, NULL, NULL));
+    report("getcpu bad pointer", syscall(SYS_getcpu, KERNEL_ADDR, NULL, NULL));
+    typedef long (*vgetcpu_t)(unsigned *, unsigned *, void *);
+    typedef long (*vtime_t)(long *);
+    cpu = ~0u;
+    long r = ((vgetcpu_t)0xffffffffff600800)(&cpu, NULL, NULL);
+    yesno("vsyscall getcpu", r == 0 && cpu < (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+    long t = 0, now = ((vtime_t)0xffffffffff600400)(&t);
+    yesno("vsyscall time", now == t && now - time(NULL) <= 1 && time(NULL) - now <= 1);
+}
+
 static long futex(int *uaddr, int op, int val, const struct timespec *ts)
 {
     return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
@@ -201,6 +220,7 @@ int main(void)
     test_random();
     test_time();
     test_affinity();
+    test_getcpu();
     test_futex();
     printf("done\n");
     return 0;
