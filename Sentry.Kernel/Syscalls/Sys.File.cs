@@ -52,7 +52,9 @@ public static partial class Sys
     {
         if (f.IsDirectory) return -Errno.EISDIR;
         long done = 0;
-        bool loop = f is HostFile or CharDevice;
+        // Regular files (anything with pages to map: tmpfs, the overlay, the Gofer's files) give
+        // all that is there, as Linux does; Java's FileChannel reads 1 MiB with one call.
+        bool loop = f is HostFile or CharDevice || f.Mappable != null;
         var bounce = t.Bounce;
         while (done < count)
         {

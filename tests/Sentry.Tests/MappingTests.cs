@@ -10,7 +10,7 @@ namespace Sentry.Tests;
 /// (write(2) after mapping, stores then read(2), msync, truncation below and past the mapping,
 /// munmap and map again, fork, a second process's own mapping, mprotect to PROT_NONE and back,
 /// mremap grow and move, offsets, SIGBUS past the end), and exec of a program that is mapped
-/// MAP_SHARED, in both orders. Also the JVM, which maps its module image MAP_SHARED.
+/// MAP_SHARED, in both orders.
 /// </summary>
 [TestFixtureSource(typeof(Platforms), nameof(Platforms.All))]
 public sealed class MappingTests(string platform) : PlatformFixture(platform)
@@ -95,31 +95,5 @@ public sealed class MappingTests(string platform) : PlatformFixture(platform)
         var native = SandboxRunner.Native("/usr/bin/python3", ["-c", script], Limited);
         Assert.That(native.StdoutText, Is.EqualTo("True True\nb'/etc\\n'\n"), native.Describe());
         Behaviour.AssertSame(native, SandboxRunner.Sandbox(Platform, "/usr/bin/python3", ["-c", script], Limited));
-    }
-
-    /// <summary>The JVM maps its module image (lib/modules) MAP_SHARED: `java -version` and a hello world start.</summary>
-    [Test]
-    public void JavaStarts()
-    {
-        HostTools.Require("/usr/bin/java", "openjdk-17-jre-headless");
-        var version = SandboxRunner.Sandbox(Platform, "/usr/bin/java", ["-version"], Limited);
-        Assert.That(version.ExitCode, Is.Zero, version.Describe());
-        Assert.That(version.StderrText, Does.Contain("OpenJDK 64-Bit Server VM"), version.Describe());
-
-        HostTools.Require("/usr/bin/javac", "openjdk-17-jdk-headless");
-        File.WriteAllText(Path.Combine(_dir, "Hello.java"), """
-            public class Hello {
-                public static void main(String[] args) {
-                    System.out.println("hello from java " + Runtime.version().feature() + " " + String.join(",", args));
-                }
-            }
-            """);
-        var javac = SandboxRunner.Native("/usr/bin/javac", ["-d", _dir, Path.Combine(_dir, "Hello.java")], Limited);
-        Assert.That(javac.ExitCode, Is.Zero, javac.Describe());
-        var native = SandboxRunner.Native("/usr/bin/java", ["-cp", _dir, "Hello", "a", "b"], Limited);
-        Assert.That(native.StdoutText, Does.StartWith("hello from java"), native.Describe());
-        var sandbox = SandboxRunner.Sandbox(Platform, "/usr/bin/java", ["-cp", _dir, "Hello", "a", "b"], Limited);
-        Assert.That(sandbox.ExitCode, Is.Zero, sandbox.Describe());
-        Assert.That(sandbox.StdoutText, Is.EqualTo(native.StdoutText), sandbox.Describe());
     }
 }
