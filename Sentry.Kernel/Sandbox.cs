@@ -228,7 +228,7 @@ public sealed partial class Sandbox
         if (task.ClearChildTid != 0 && mm.Users > 1)
         {
             mm.Write(task.ClearChildTid, 0);
-            Futexes.Wake(mm, task.ClearChildTid, 1, uint.MaxValue);
+            Futexes.Wake(FutexKey.Of(mm, task.ClearChildTid, shared: true), 1, uint.MaxValue); // Linux wakes it as a shared futex
         }
         ReleaseVfork(task);
         task.ReleaseHost();
