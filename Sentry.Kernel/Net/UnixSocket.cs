@@ -140,7 +140,7 @@ public sealed class UnixSocket : FileDescription
             }
             if (queued)
             {
-                target.Queue.NotifyAll();
+                target.Queue.Notify(PollEvents.POLLIN);
                 return 0;
             }
             if (t.WaitOn(target.Queue, () => { lock (_names.Lock) return !target.Listening || target._pending.Count <= target._backlog; }) == -Errno.EINTR)
@@ -166,7 +166,7 @@ public sealed class UnixSocket : FileDescription
             if (t.WaitOn(Queue, () => { lock (_names.Lock) return _pending.Count > 0 || !Listening; }) == -Errno.EINTR)
                 return -SignalDelivery.ERESTARTSYS;
         }
-        Queue.NotifyAll(); // a connecting task may wait for room in the backlog
+        Queue.Notify(PollEvents.POLLOUT); // a connecting task may wait for room in the backlog (not an edge for the listener's readers)
         return 0;
     }
 
@@ -202,7 +202,7 @@ public sealed class UnixSocket : FileDescription
                     rights = null;
                 }
             }
-            target.Queue.NotifyAll();
+            target.Queue.Notify(PollEvents.POLLIN);
             if (done == data.Length) return done;
             if (Type == SOCK_STREAM && data.Length == 0) return 0;
             if (nonblock) return done > 0 ? done : -Errno.EAGAIN;
@@ -268,11 +268,11 @@ public sealed class UnixSocket : FileDescription
                 if (!got && (eof || buffer.Length == 0)) return done;
                 if (!got && nonblock) return done > 0 ? done : -Errno.EAGAIN;
             }
-            if (consumed) Queue.NotifyAll();
+            if (consumed) RoomMade();
             if (t.WaitOn(Queue, () => { lock (_names.Lock) return _queue.Count > 0 || _readShut || _peerGone || (Peer?._writeShut ?? false); }) == -Errno.EINTR)
                 return done > 0 ? done : -SignalDelivery.ERESTARTSYS;
         }
-        Queue.NotifyAll(); // senders may wait for room
+        RoomMade();
         return done;
     }
 
@@ -349,6 +349,18 @@ public sealed class UnixSocket : FileDescription
     {
         if (_spare == null) _spare = m;
         else m.Return();
+    }
+
+    /// <summary>
+    /// A receive took data off this socket's queue: senders blocked on it re-check, and the peer,
+    /// whose writability is room here, gets an EPOLLOUT edge (as sock_wfree wakes the writer).
+    /// </summary>
+    void RoomMade()
+    {
+        UnixSocket? peer;
+        lock (_names.Lock) peer = Peer;
+        Queue.Notify(PollEvents.POLLOUT);
+        if (peer != null && peer != this) peer.Queue.Notify(PollEvents.POLLOUT);
     }
 
     /// <summary>shutdown(2): SHUT_RD ends this socket's reads (the peer's writes fail), SHUT_WR its writes (the peer reads to the end, then 0).</summary>

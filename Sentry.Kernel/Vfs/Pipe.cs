@@ -47,7 +47,7 @@ public sealed class Pipe
             }
             // Wake writers outside the pipe lock: a waiter checks its condition under its own
             // lock and then takes ours, so notifying while holding ours could deadlock.
-            if (got > 0) { Queue.NotifyAll(); return got; }
+            if (got > 0) { Queue.Notify(PollEvents.POLLOUT); return got; }
             if (task == null) return -Errno.EAGAIN;
             if (task.WaitOn(Queue, () => { lock (_buf) return _count > 0 || Writers == 0; }) == -Errno.EINTR)
                 return -SignalDelivery.ERESTARTSYS;
@@ -82,7 +82,7 @@ public sealed class Pipe
                     wrote = true;
                 }
             }
-            if (wrote) Queue.NotifyAll(); // outside the lock, as in Read
+            if (wrote) Queue.Notify(PollEvents.POLLIN); // outside the lock, as in Read; every write is a new edge for EPOLLET
             if (done == src.Length) return done;
             if (nonblock) return done > 0 ? done : -Errno.EAGAIN;
             if (task == null) return done > 0 ? done : -Errno.EAGAIN;
