@@ -35,6 +35,12 @@ public sealed partial class FdTable
     /// <summary>RLIMIT_NOFILE soft limit: fds at or above it cannot be allocated.</summary>
     public int Limit { get; set; } = 1024;
 
+    /// <summary>fs.nr_open: the most fds a process may have, whatever its RLIMIT_NOFILE (Linux's default).</summary>
+    public const int NrOpen = 1048576;
+
+    /// <summary>The fd table size a soft RLIMIT_NOFILE of <paramref name="soft"/> allows.</summary>
+    public static int LimitFor(ulong soft) => (int)Math.Min(soft, (ulong)NrOpen);
+
     public FileDescription? Get(int fd) => fd >= 0 && fd < _entries.Length ? _entries[fd].File : null;
 
     /// <summary>Installs <paramref name="file"/> at the lowest free fd at or above <paramref name="minFd"/>. Takes the caller's reference.</summary>
