@@ -87,7 +87,7 @@ public static unsafe partial class Sys
                 return 0;
             }
             if (t.SignalPending) return -Errno.EINTR; // never restarted, as on Linux
-            ep.Queue.Add(t);
+            ep.AddSleeper(t);
             try
             {
                 int nh = ep.HostItems(host);
@@ -95,7 +95,7 @@ public static unsafe partial class Sys
                 if (nh > 0) { if (!ep.HasReady) WaitHostFds(t, host[..nh], deadline); }
                 else t.Block(deadline, () => ep.HasReady);
             }
-            finally { ep.Queue.Remove(t); }
+            finally { ep.RemoveSleeper(t); }
         }
     }
 }

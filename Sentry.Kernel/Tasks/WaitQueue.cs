@@ -22,22 +22,27 @@ public interface IWaiter
 /// The object calls <see cref="Notify"/> after changing its state, outside its own lock (a waiter
 /// re-checks its condition under that lock). Each wakeup reaches every non-exclusive waiter and,
 /// as Linux's keyed wakeups, one exclusive waiter (EPOLLEXCLUSIVE): exclusive waiters sit after
-/// the others in the order they came.
+/// the others in the order they came, and a new non-exclusive waiter goes first (as
+/// add_wait_queue puts it at the head: the epoll item of the fd added last hears first).
 /// </summary>
 public sealed class WaitQueue
 {
+    /// <summary>
+    /// A key for wakeups meant only for tasks blocked in a call (room for a blocked sender) that
+    /// are no poll event: no epoll item asks for this bit, so none sees an edge.
+    /// </summary>
+    public const int BlockedOnly = 1 << 30;
+
     readonly List<IWaiter> _waiters = new();
     readonly List<bool> _exclusive = new();
-    int _firstExclusive;
 
     public void Add(IWaiter w, bool exclusive = false)
     {
         lock (_waiters)
         {
-            int at = exclusive ? _waiters.Count : _firstExclusive;
+            int at = exclusive ? _waiters.Count : 0;
             _waiters.Insert(at, w);
             _exclusive.Insert(at, exclusive);
-            if (!exclusive) _firstExclusive++;
         }
     }
 
@@ -48,7 +53,6 @@ public sealed class WaitQueue
         {
             int i = _waiters.IndexOf(w);
             if (i < 0) return;
-            if (!_exclusive[i]) _firstExclusive--;
             _waiters.RemoveAt(i);
             _exclusive.RemoveAt(i);
         }

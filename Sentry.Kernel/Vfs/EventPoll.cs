@@ -40,6 +40,22 @@ public sealed partial class EventPoll : FileDescription
 
     public override WaitQueue? PollQueue => Queue;
 
+    /// <summary>Tasks sleeping in epoll_wait here (Linux's ep->wq, apart from pollers and parent epolls on ep->poll_wait).</summary>
+    int _sleepers;
+
+    /// <summary>epoll_wait is about to sleep: <paramref name="t"/> hears every wakeup from now on.</summary>
+    public void AddSleeper(Task t)
+    {
+        Queue.Add(t);
+        Interlocked.Increment(ref _sleepers);
+    }
+
+    public void RemoveSleeper(Task t)
+    {
+        Interlocked.Decrement(ref _sleepers);
+        Queue.Remove(t);
+    }
+
     /// <summary>
     /// epoll_ctl(2) once the fds are resolved: <paramref name="events"/> and <paramref name="data"/>
     /// come from the caller's struct epoll_event (ignored for EPOLL_CTL_DEL). Returns 0 or -errno.
@@ -99,8 +115,9 @@ public sealed partial class EventPoll : FileDescription
                 Detach(item);
                 return 0;
         }
-        // As ep_insert and ep_modify: an item whose file is ready now is on the ready list at once.
-        if ((file.Poll((int)(item.Events & 0xffff)) & (int)(item.Events & ~PrivateBits)) != 0) MarkReady(item);
+        // As ep_insert and ep_modify: an item whose file is ready now is on the ready list at once
+        // (one without a wait queue is asked on every wait instead).
+        if (file.PollQueue != null && (file.Poll((int)(item.Events & 0xffff)) & (int)(item.Events & ~PrivateBits)) != 0) MarkReady(item);
         return 0;
     }
 
@@ -166,12 +183,14 @@ public sealed partial class EventPoll : FileDescription
             events = item.Events;
             // Disarmed (EPOLLONESHOT reported), removed, or woken for bits it does not want.
             if (item.Removed || (events & ~PrivateBits) == 0) return false;
-            if (key != 0 && ((uint)key & events) == 0) return false;
+            if (key != 0 && ((uint)key & events & ~PrivateBits) == 0) return false;
             if (item.ReadyNode.List == null) _ready.AddLast(item.ReadyNode);
         }
         Queue.Notify(PollEvents.POLLIN);
         if ((events & EPOLLEXCLUSIVE) == 0) return true;
-        // An exclusive item takes a wakeup only for what it waits for (or one that names nothing).
+        // An exclusive item takes a wakeup only when a task sleeps in epoll_wait on its instance
+        // (else the next exclusive one hears it too), and only for what it waits for.
+        if (Volatile.Read(ref _sleepers) == 0) return false;
         return (key & (PollEvents.POLLIN | PollEvents.POLLOUT)) switch
         {
             PollEvents.POLLIN => (events & EPOLLIN) != 0,
