@@ -193,7 +193,9 @@ public static unsafe partial class Sys
 
     static long DoSelect(Task t, int nfds, ulong rAddr, ulong wAddr, ulong eAddr, long? deadline)
     {
-        if (nfds < 0 || nfds > t.Fds.Limit) return -Errno.EINVAL;
+        if (nfds < 0) return -Errno.EINVAL;
+        // As core_sys_select: fds past the table's size are neither read nor looked at.
+        nfds = Math.Min(nfds, t.Fds.Capacity);
         int words = (nfds + 63) / 64;
         var sets = new ulong[3][];
         ulong[] addrs = [rAddr, wAddr, eAddr];
