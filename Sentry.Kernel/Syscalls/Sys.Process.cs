@@ -122,14 +122,14 @@ public static unsafe partial class Sys
             if (t.Uid != 0 && other.Uid != t.Uid) return -Errno.EPERM;
             target = other;
         }
-        long r = DoPrlimit(t, target, (int)a.A1, nl, out var old);
+        long r = DoPrlimit(target, (int)a.A1, nl, out var old);
         if (r == 0 && a.A3 != 0 && (Put(t, a.A3, old.Cur) < 0 || Put(t, a.A3 + 8, old.Max) < 0)) return -Errno.EFAULT;
         return r;
     }
 
     static long GetRlimit(Task t, in SyscallArgs a)
     {
-        long r = DoPrlimit(t, t, (int)a.A0, null, out var old);
+        long r = DoPrlimit(t, (int)a.A0, null, out var old);
         if (r == 0 && (Put(t, a.A1, old.Cur) < 0 || Put(t, a.A1 + 8, old.Max) < 0)) return -Errno.EFAULT;
         return r;
     }
@@ -137,11 +137,11 @@ public static unsafe partial class Sys
     static long SetRlimit(Task t, in SyscallArgs a)
     {
         if (t.Mm.Read(a.A1, out ulong cur) < 0 || t.Mm.Read(a.A1 + 8, out ulong max) < 0) return -Errno.EFAULT;
-        return DoPrlimit(t, t, (int)a.A0, (cur, max), out _);
+        return DoPrlimit(t, (int)a.A0, (cur, max), out _);
     }
 
-    /// <summary>do_prlimit: reads and optionally replaces a limit of <paramref name="target"/>'s process, on behalf of <paramref name="caller"/>.</summary>
-    static long DoPrlimit(Task caller, Task target, int resource, (ulong Cur, ulong Max)? nl, out (ulong Cur, ulong Max) old)
+    /// <summary>do_prlimit: reads and optionally replaces a limit of <paramref name="target"/>'s process.</summary>
+    static long DoPrlimit(Task target, int resource, (ulong Cur, ulong Max)? nl, out (ulong Cur, ulong Max) old)
     {
         old = default;
         if ((uint)resource >= RLIMIT_NLIMITS) return -Errno.EINVAL;
@@ -155,8 +155,9 @@ public static unsafe partial class Sys
         {
             old = limits[resource];
             if (nl is not { } n2) return 0;
-            // Raising a hard limit takes CAP_SYS_RESOURCE, which root has inside the sandbox.
-            if (n2.Max > old.Max && caller.Uid != 0) return -Errno.EPERM;
+            // Raising a hard limit takes CAP_SYS_RESOURCE in the initial user namespace, which
+            // nobody in a sandbox has (as root in a container): the caller's limits stay a ceiling.
+            if (n2.Max > old.Max) return -Errno.EPERM;
             limits[resource] = n2;
         }
         if (resource == RLIMIT_NOFILE)
