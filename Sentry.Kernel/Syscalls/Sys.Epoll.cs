@@ -49,7 +49,7 @@ public static unsafe partial class Sys
         return EpollWait(t, (int)a.A0, a.A1, (int)a.A2, deadline, a.A4, a.A5);
     }
 
-    /// <summary>Most events one epoll_wait reports from its stack buffer; more wait for the next call, as when fewer fit.</summary>
+    /// <summary>Most events an epoll_wait collects in a buffer on the stack; more take a pooled one.</summary>
     const int EpollBatch = 128;
 
     static long EpollWait(Task t, int epfd, ulong events, int max, long? deadline, ulong sigmask, ulong sigsetsize)
@@ -61,7 +61,16 @@ public static unsafe partial class Sys
         if (f is not EventPoll ep) return -Errno.EINVAL;
         long m = SwapMask(t, sigmask, sigsetsize);
         if (m < 0) return m;
-        Span<(uint Events, ulong Data)> ready = stackalloc (uint, ulong)[Math.Min(max, EpollBatch)];
+        // Room for every item that could be ready: on the stack when few, else pooled.
+        int room = Math.Min(max, Math.Max(1, ep.ItemCount));
+        (uint, ulong)[]? rented = room > EpollBatch ? System.Buffers.ArrayPool<(uint, ulong)>.Shared.Rent(room) : null;
+        Span<(uint Events, ulong Data)> ready = rented != null ? rented.AsSpan(0, room) : stackalloc (uint, ulong)[Math.Min(room, EpollBatch)];
+        try { return EpollWaitLoop(t, ep, events, ready, deadline); }
+        finally { if (rented != null) System.Buffers.ArrayPool<(uint, ulong)>.Shared.Return(rented); }
+    }
+
+    static long EpollWaitLoop(Task t, EventPoll ep, ulong events, Span<(uint Events, ulong Data)> ready, long? deadline)
+    {
         Span<(int HostFd, short Events)> host = stackalloc (int, short)[16];
         while (true)
         {

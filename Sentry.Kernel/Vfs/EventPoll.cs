@@ -147,6 +147,9 @@ public sealed partial class EventPoll : FileDescription
 
     Item[] Snapshot() { lock (_lock) return [.. _items.Values]; }
 
+    /// <summary>How many items the interest list holds (the most one epoll_wait can report).</summary>
+    public int ItemCount { get { lock (_lock) return _items.Count; } }
+
     /// <summary>Drops <paramref name="item"/> from the interest and ready lists (under our lock).</summary>
     void Unlink(Item item)
     {
