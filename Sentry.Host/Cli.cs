@@ -83,6 +83,7 @@ public static class Cli
             Env = environment,
             Cwd = parse.GetValue(cwd) ?? Environment.CurrentDirectory,
             Strace = parse.GetValue(strace),
+            Limits = ResourceLimit.OfHost(), // the program starts with ours, as if we had exec'd it
         };
         return DoCommand.Execute(gofer, parse.GetValue(platform)!, options, volumes);
     }

@@ -164,6 +164,11 @@ public sealed partial class Sandbox
             var group = new ThreadGroup { Tgid = pid, Pgid = pid, Sid = pid };
             _init = group;
             task = new Task { Sandbox = this, Mm = mm, Tid = pid, Group = group };
+            if (Options.Limits is { } limits)
+            {
+                for (int r = 0; r < Math.Min(limits.Count, group.Limits.Length); r++) group.Limits[r] = (limits[r].Soft, limits[r].Hard);
+                task.Fds.Limit = FdTable.LimitFor(group.Limits[Linux.RLIMIT_NOFILE].Cur);
+            }
             AddTask(task);
         }
         task.Context = Platform.NewContext();
@@ -228,7 +233,7 @@ public sealed partial class Sandbox
         if (task.ClearChildTid != 0 && mm.Users > 1)
         {
             mm.Write(task.ClearChildTid, 0);
-            Futexes.Wake(mm, task.ClearChildTid, 1, uint.MaxValue);
+            Futexes.Wake(FutexKey.Of(mm, task.ClearChildTid, shared: true), 1, uint.MaxValue); // Linux wakes it as a shared futex
         }
         ReleaseVfork(task);
         task.ReleaseHost();

@@ -27,4 +27,10 @@ public sealed record SandboxOptions
     public Vfs.Inode? RootLower { get; init; }
     /// <summary>Trees mounted over the root (bind mounts of host directories), in order.</summary>
     public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
+    /// <summary>
+    /// The first process's resource limits by RLIMIT_* number (as <see cref="ResourceLimit.OfHost"/>
+    /// reads them, so the program starts as if started directly); null gives the limits of a
+    /// fresh Linux login. Resources past the list keep those defaults.
+    /// </summary>
+    public IReadOnlyList<ResourceLimit>? Limits { get; init; }
 }

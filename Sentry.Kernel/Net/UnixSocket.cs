@@ -140,7 +140,7 @@ public sealed class UnixSocket : FileDescription
             }
             if (queued)
             {
-                target.Queue.NotifyAll();
+                target.Queue.Notify(PollEvents.POLLIN);
                 return 0;
             }
             if (t.WaitOn(target.Queue, () => { lock (_names.Lock) return !target.Listening || target._pending.Count <= target._backlog; }) == -Errno.EINTR)
@@ -166,7 +166,7 @@ public sealed class UnixSocket : FileDescription
             if (t.WaitOn(Queue, () => { lock (_names.Lock) return _pending.Count > 0 || !Listening; }) == -Errno.EINTR)
                 return -SignalDelivery.ERESTARTSYS;
         }
-        Queue.NotifyAll(); // a connecting task may wait for room in the backlog
+        Queue.Notify(PollEvents.POLLOUT); // a connecting task may wait for room in the backlog (not an edge for the listener's readers)
         return 0;
     }
 
@@ -202,7 +202,7 @@ public sealed class UnixSocket : FileDescription
                     rights = null;
                 }
             }
-            target.Queue.NotifyAll();
+            target.Queue.Notify(PollEvents.POLLIN);
             if (done == data.Length) return done;
             if (Type == SOCK_STREAM && data.Length == 0) return 0;
             if (nonblock) return done > 0 ? done : -Errno.EAGAIN;
@@ -233,16 +233,18 @@ public sealed class UnixSocket : FileDescription
         truncated = false;
         bool nonblock = dontWait || NonBlock;
         int done = 0;
+        bool consumed, freed;
         while (true)
         {
-            bool consumed = false, got = false;
+            bool got = false;
+            consumed = freed = false;
             lock (_names.Lock)
             {
                 // An unconnected stream socket reads EINVAL, a seqpacket one ENOTCONN (unix_stream_recvmsg, unix_seqpacket_recvmsg).
                 if (Oriented && Peer == null && !_peerGone && _queue.Count == 0) return Type == SOCK_STREAM ? -Errno.EINVAL : -Errno.ENOTCONN;
                 if (_queue.Count > 0)
                 {
-                    if (Type == SOCK_STREAM) consumed = ReadStream(buffer, peek, ref done, ref rights);
+                    if (Type == SOCK_STREAM) consumed = ReadStream(buffer, peek, ref done, ref rights, out freed);
                     else
                     {
                         var m = _queue.Peek();
@@ -256,7 +258,7 @@ public sealed class UnixSocket : FileDescription
                         {
                             (rights, m.Rights) = (m.Rights, null);
                             _queued -= m.Length;
-                            consumed = true;
+                            consumed = freed = true;
                             Recycle(Dequeue());
                         }
                     }
@@ -268,11 +270,11 @@ public sealed class UnixSocket : FileDescription
                 if (!got && (eof || buffer.Length == 0)) return done;
                 if (!got && nonblock) return done > 0 ? done : -Errno.EAGAIN;
             }
-            if (consumed) Queue.NotifyAll();
+            if (consumed) RoomMade(freed);
             if (t.WaitOn(Queue, () => { lock (_names.Lock) return _queue.Count > 0 || _readShut || _peerGone || (Peer?._writeShut ?? false); }) == -Errno.EINTR)
                 return done > 0 ? done : -SignalDelivery.ERESTARTSYS;
         }
-        Queue.NotifyAll(); // senders may wait for room
+        if (consumed) RoomMade(freed);
         return done;
     }
 
@@ -281,9 +283,10 @@ public sealed class UnixSocket : FileDescription
     /// first that carries descriptions (a read, or a peek, ends with it, as in Linux's
     /// unix_stream_read_generic). True when bytes were consumed.
     /// </summary>
-    bool ReadStream(Span<byte> buffer, bool peek, ref int done, ref FileDescription[]? rights)
+    bool ReadStream(Span<byte> buffer, bool peek, ref int done, ref FileDescription[]? rights, out bool freed)
     {
         bool consumed = false;
+        freed = false;
         foreach (var m in _queue)
         {
             if (done == buffer.Length) break;
@@ -304,7 +307,7 @@ public sealed class UnixSocket : FileDescription
             }
             if (carried) break;
         }
-        while (_queue.Count > 0 && _queue.Peek().Remaining == 0 && _queue.Peek().Rights == null) Recycle(Dequeue());
+        while (_queue.Count > 0 && _queue.Peek().Remaining == 0 && _queue.Peek().Rights == null) { Recycle(Dequeue()); freed = true; }
         return consumed;
     }
 
@@ -349,6 +352,19 @@ public sealed class UnixSocket : FileDescription
     {
         if (_spare == null) _spare = m;
         else m.Return();
+    }
+
+    /// <summary>
+    /// A receive took data off this socket's queue: senders blocked on it re-check, and when a
+    /// whole message went (<paramref name="freed"/>: as sock_wfree, when its buffer is freed)
+    /// the peer, whose writability is room here, gets an EPOLLOUT edge.
+    /// </summary>
+    void RoomMade(bool freed)
+    {
+        UnixSocket? peer;
+        lock (_names.Lock) peer = Peer;
+        Queue.Notify(WaitQueue.BlockedOnly);
+        if (peer != null && peer != this) peer.Queue.Notify(freed ? PollEvents.POLLOUT : WaitQueue.BlockedOnly);
     }
 
     /// <summary>shutdown(2): SHUT_RD ends this socket's reads (the peer's writes fail), SHUT_WR its writes (the peer reads to the end, then 0).</summary>

@@ -26,20 +26,20 @@ public static unsafe partial class Sys
 
     static long EpollCtl(Task t, in SyscallArgs a)
     {
-        if (t.Fds.Get((int)a.A0) is not { } ef) return -Errno.EBADF;
-        var target = t.Fds.Get((int)a.A2);
-        if (target == null) return -Errno.EBADF;
-        if (ef is not EventPoll ep || target == ef) return -Errno.EINVAL;
-        if (target.Inode is { IsRegular: true } || target.IsDirectory) return -Errno.EPERM; // regular files and directories cannot be polled
-        const int EPOLL_CTL_DEL = 2;
+        int op = (int)a.A1;
         uint events = 0; ulong data = 0;
-        if ((int)a.A1 != EPOLL_CTL_DEL)
+        // The event is copied in before the fds are looked at, as do_epoll_ctl does.
+        if (op is EventPoll.EPOLL_CTL_ADD or EventPoll.EPOLL_CTL_MOD)
         {
             // struct epoll_event is packed on x86-64: u32 events, u64 data.
             if (t.Mm.Read(a.A3, out uint ev) < 0 || t.Mm.Read(a.A3 + 4, out ulong d) < 0) return -Errno.EFAULT;
             events = ev; data = d;
         }
-        return ep.Control((int)a.A1, (int)a.A2, target, events, data);
+        if (t.Fds.Get((int)a.A0) is not { } ef) return -Errno.EBADF;
+        if (t.Fds.Get((int)a.A2) is not { } target) return -Errno.EBADF;
+        if (target.Inode is { IsRegular: true } || target.IsDirectory) return -Errno.EPERM; // files that cannot be polled
+        if (ef is not EventPoll ep || target == ef) return -Errno.EINVAL;
+        return ep.Control(op, (int)a.A2, target, events, data);
     }
 
     static long EpollPwait2(Task t, in SyscallArgs a)
@@ -49,15 +49,29 @@ public static unsafe partial class Sys
         return EpollWait(t, (int)a.A0, a.A1, (int)a.A2, deadline, a.A4, a.A5);
     }
 
+    /// <summary>Most events an epoll_wait collects in a buffer on the stack; more take a pooled one.</summary>
+    const int EpollBatch = 128;
+
     static long EpollWait(Task t, int epfd, ulong events, int max, long? deadline, ulong sigmask, ulong sigsetsize)
     {
-        if (max <= 0 || max > int.MaxValue / 12) return -Errno.EINVAL;
+        const int EP_MAX_EVENTS = int.MaxValue / 12; // INT_MAX / sizeof(struct epoll_event)
+        if (max <= 0 || max > EP_MAX_EVENTS) return -Errno.EINVAL;
+        if (!AccessOk(events, (ulong)max * 12)) return -Errno.EFAULT;
         if (t.Fds.Get(epfd) is not { } f) return -Errno.EBADF;
         if (f is not EventPoll ep) return -Errno.EINVAL;
-        if (!t.Mm.IsWritable(events, (ulong)max * 12)) return -Errno.EFAULT;
         long m = SwapMask(t, sigmask, sigsetsize);
         if (m < 0) return m;
-        var ready = new (uint Events, ulong Data)[Math.Min(max, 1024)];
+        // Room for every item that could be ready: on the stack when few, else pooled.
+        int room = Math.Min(max, Math.Max(1, ep.ItemCount));
+        (uint, ulong)[]? rented = room > EpollBatch ? System.Buffers.ArrayPool<(uint, ulong)>.Shared.Rent(room) : null;
+        Span<(uint Events, ulong Data)> ready = rented != null ? rented.AsSpan(0, room) : stackalloc (uint, ulong)[Math.Min(room, EpollBatch)];
+        try { return EpollWaitLoop(t, ep, events, ready, deadline); }
+        finally { if (rented != null) System.Buffers.ArrayPool<(uint, ulong)>.Shared.Return(rented); }
+    }
+
+    static long EpollWaitLoop(Task t, EventPoll ep, ulong events, Span<(uint Events, ulong Data)> ready, long? deadline)
+    {
+        Span<(int HostFd, short Events)> host = stackalloc (int, short)[16];
         while (true)
         {
             int n = ep.Collect(ready);
@@ -65,7 +79,13 @@ public static unsafe partial class Sys
             {
                 for (int i = 0; i < n; i++)
                 {
-                    if (Put(t, events + (ulong)i * 12, ready[i].Events) < 0 || Put(t, events + (ulong)i * 12 + 4, ready[i].Data) < 0) return -Errno.EFAULT;
+                    ulong at = events + (ulong)i * 12;
+                    if (Put(t, at, ready[i].Events) < 0 || Put(t, at + 4, ready[i].Data) < 0)
+                    {
+                        if (i == 0) return -Errno.EFAULT;
+                        n = i;
+                        break;
+                    }
                 }
                 RestoreSavedMask(t);
                 return n;
@@ -75,21 +95,16 @@ public static unsafe partial class Sys
                 RestoreSavedMask(t);
                 return 0;
             }
-            if (t.SignalPending) return -Errno.EINTR;
-            var entries = ep.Snapshot();
-            var hostEntries = entries.Where(e => e.File.HostPollFd >= 0).ToArray();
-            var queues = entries.Select(e => e.File.PollQueue).OfType<WaitQueue>().Distinct().ToList();
-            foreach (var q in queues) q.Add(t);
+            if (t.SignalPending) return -Errno.EINTR; // never restarted, as on Linux
+            ep.AddSleeper(t);
             try
             {
-                if (hostEntries.Length > 0)
-                {
-                    var pe = hostEntries.Select(e => new PollEntry { Fd = e.Fd, Events = (short)(e.Events & 0xffff) }).ToArray();
-                    WaitHost(t, pe, hostEntries.Select(e => (FileDescription?)e.File).ToArray(), deadline);
-                }
-                else t.Block(deadline, () => ep.Poll(PollEvents.POLLIN) != 0);
+                int nh = ep.HostItems(host);
+                // Queued now, so a wakeup from here on kicks the host wait; one before is seen by HasReady.
+                if (nh > 0) { if (!ep.HasReady) WaitHostFds(t, host[..nh], deadline); }
+                else t.Block(deadline, () => ep.HasReady);
             }
-            finally { foreach (var q in queues) q.Remove(t); }
+            finally { ep.RemoveSleeper(t); }
         }
     }
 }

@@ -31,6 +31,7 @@ public static partial class Sys
         // A shared futex is keyed by the page behind the address, so the address must be mapped.
         if ((op & FUTEX_PRIVATE_FLAG) == 0 && t.Mm.Find(uaddr) == null) return -Errno.EFAULT;
         var table = t.Sandbox.Futexes;
+        bool shared = (op & FUTEX_PRIVATE_FLAG) == 0;
         switch (cmd)
         {
             case FUTEX_WAIT:
@@ -55,7 +56,7 @@ public static partial class Sys
                 }
                 if (t.Mm.Read(uaddr, out uint cur) < 0) return -Errno.EFAULT;
                 var mm = t.Mm;
-                long w = table.Wait(t.Mm, uaddr, bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending || t.Exited);
+                long w = table.Wait(FutexKey.Of(mm, uaddr, shared), bitset, () => mm.Read(uaddr, out uint v) >= 0 && v == val, deadline, () => t.SignalPending || t.Exited);
                 return w == -Errno.EINTR ? -Signals.SignalDelivery.ERESTARTSYS : w;
             }
             case FUTEX_WAKE:
@@ -63,7 +64,7 @@ public static partial class Sys
             {
                 uint bitset = cmd == FUTEX_WAKE ? uint.MaxValue : (uint)a.A5;
                 if (bitset == 0) return -Errno.EINVAL;
-                return table.Wake(t.Mm, uaddr, (int)Math.Min(val, int.MaxValue), bitset);
+                return table.Wake(FutexKey.Of(t.Mm, uaddr, shared), (int)Math.Min(val, int.MaxValue), bitset);
             }
             case FUTEX_REQUEUE:
             case FUTEX_CMP_REQUEUE:
@@ -73,7 +74,7 @@ public static partial class Sys
                 var mm = t.Mm;
                 uint expected = (uint)a.A5;
                 if (cmd == FUTEX_CMP_REQUEUE && mm.Read(uaddr, out uint _) < 0) return -Errno.EFAULT;
-                return table.Requeue(t.Mm, uaddr, a.A4, (int)val, (int)a.A3,
+                return table.Requeue(FutexKey.Of(mm, uaddr, shared), FutexKey.Of(mm, a.A4, shared), (int)val, (int)a.A3,
                     () => cmd != FUTEX_CMP_REQUEUE || (mm.Read(uaddr, out uint v) >= 0 && v == expected));
             }
             default:

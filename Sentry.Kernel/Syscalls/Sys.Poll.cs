@@ -88,9 +88,18 @@ public static unsafe partial class Sys
     static void WaitHost(Task t, PollEntry[] entries, FileDescription?[] files, long? deadline)
     {
         int n = 0;
-        var host = stackalloc int[2 * (entries.Length + 1)];
+        Span<(int HostFd, short Events)> host = stackalloc (int, short)[entries.Length];
         for (int i = 0; i < entries.Length; i++)
-            if (files[i] is { HostPollFd: >= 0 } f) { host[2 * n] = f.HostPollFd; host[2 * n + 1] = entries[i].Events & 0xffff; n++; }
+            if (files[i] is { HostPollFd: >= 0 } f) host[n++] = (f.HostPollFd, (short)(entries[i].Events & 0xffff));
+        WaitHostFds(t, host[..n], deadline);
+    }
+
+    /// <summary>One host poll(2) on <paramref name="fds"/> and the task's wake eventfd, until one is ready or the deadline.</summary>
+    static void WaitHostFds(Task t, ReadOnlySpan<(int HostFd, short Events)> fds, long? deadline)
+    {
+        int n = 0;
+        var host = stackalloc int[2 * (fds.Length + 1)];
+        foreach (var (fd, ev) in fds) { host[2 * n] = fd; host[2 * n + 1] = ev & 0xffff; n++; }
         host[2 * n] = t.WakeFd; host[2 * n + 1] = POLLIN; n++;
         int timeout = -1;
         if (deadline is { } d)
@@ -184,7 +193,9 @@ public static unsafe partial class Sys
 
     static long DoSelect(Task t, int nfds, ulong rAddr, ulong wAddr, ulong eAddr, long? deadline)
     {
-        if (nfds < 0 || nfds > t.Fds.Limit) return -Errno.EINVAL;
+        if (nfds < 0) return -Errno.EINVAL;
+        // As core_sys_select: fds past the table's size are neither read nor looked at.
+        nfds = Math.Min(nfds, t.Fds.Capacity);
         int words = (nfds + 63) / 64;
         var sets = new ulong[3][];
         ulong[] addrs = [rAddr, wAddr, eAddr];

@@ -100,31 +100,71 @@ public static unsafe partial class Sys
         }
     }
 
+    // getrlimit, setrlimit and prlimit64 as kernel/sys.c orders them: the new limit is copied in
+    // first (EFAULT), then the target is found (ESRCH) and checked (EPERM), then do_prlimit checks the
+    // resource and the values (EINVAL, EPERM), and the old limit is copied out last, after a new
+    // one took effect. struct rlimit and struct rlimit64 are the same on x86-64.
     static long Prlimit64(Task t, in SyscallArgs a)
     {
-        if (a.A0 != 0 && (int)a.A0 != t.Pid) return -Errno.ESRCH;
-        return DoRlimit(t, (int)a.A1, a.A2, a.A3);
+        (ulong Cur, ulong Max)? nl = null;
+        if (a.A2 != 0)
+        {
+            if (t.Mm.Read(a.A2, out ulong cur) < 0 || t.Mm.Read(a.A2 + 8, out ulong max) < 0) return -Errno.EFAULT;
+            nl = (cur, max);
+        }
+        int pid = (int)a.A0;
+        var target = t;
+        if (pid != 0 && pid != t.Tid)
+        {
+            if (pid < 0 || t.Sandbox.FindTask(pid) is not { } other) return -Errno.ESRCH;
+            // check_prlimit_permission: same real, effective and saved ids, or CAP_SYS_RESOURCE
+            // (root inside the sandbox); every task here shares one set of ids per uid.
+            if (t.Uid != 0 && other.Uid != t.Uid) return -Errno.EPERM;
+            target = other;
+        }
+        long r = DoPrlimit(target, (int)a.A1, nl, out var old);
+        if (r == 0 && a.A3 != 0 && (Put(t, a.A3, old.Cur) < 0 || Put(t, a.A3 + 8, old.Max) < 0)) return -Errno.EFAULT;
+        return r;
     }
 
-    static long GetRlimit(Task t, in SyscallArgs a) => DoRlimit(t, (int)a.A0, 0, a.A1);
-    static long SetRlimit(Task t, in SyscallArgs a) => DoRlimit(t, (int)a.A0, a.A1, 0);
-
-    static long DoRlimit(Task t, int resource, ulong newAddr, ulong oldAddr)
+    static long GetRlimit(Task t, in SyscallArgs a)
     {
+        long r = DoPrlimit(t, (int)a.A0, null, out var old);
+        if (r == 0 && (Put(t, a.A1, old.Cur) < 0 || Put(t, a.A1 + 8, old.Max) < 0)) return -Errno.EFAULT;
+        return r;
+    }
+
+    static long SetRlimit(Task t, in SyscallArgs a)
+    {
+        if (t.Mm.Read(a.A1, out ulong cur) < 0 || t.Mm.Read(a.A1 + 8, out ulong max) < 0) return -Errno.EFAULT;
+        return DoPrlimit(t, (int)a.A0, (cur, max), out _);
+    }
+
+    /// <summary>do_prlimit: reads and optionally replaces a limit of <paramref name="target"/>'s process.</summary>
+    static long DoPrlimit(Task target, int resource, (ulong Cur, ulong Max)? nl, out (ulong Cur, ulong Max) old)
+    {
+        old = default;
         if ((uint)resource >= RLIMIT_NLIMITS) return -Errno.EINVAL;
-        (ulong Cur, ulong Max) nl = default;
-        if (newAddr != 0)
+        if (nl is { } n)
         {
-            if (t.Mm.Read(newAddr, out nl.Cur) < 0 || t.Mm.Read(newAddr + 8, out nl.Max) < 0) return -Errno.EFAULT;
-            if (nl.Cur > nl.Max) return -Errno.EINVAL;
-            if (resource == RLIMIT_NOFILE && nl.Max > 1048576) return -Errno.EPERM; // fs.nr_open
+            if (n.Cur > n.Max) return -Errno.EINVAL;
+            if (resource == RLIMIT_NOFILE && n.Max > Vfs.FdTable.NrOpen) return -Errno.EPERM;
         }
-        var old = t.Limits[resource];
-        if (oldAddr != 0 && (Put(t, oldAddr, old.Cur) < 0 || Put(t, oldAddr + 8, old.Max) < 0)) return -Errno.EFAULT;
-        if (newAddr != 0)
+        var limits = target.Limits;
+        lock (limits)
         {
-            t.Limits[resource] = nl;
-            if (resource == RLIMIT_NOFILE) t.Fds.Limit = (int)Math.Min(nl.Cur, 1048576UL);
+            old = limits[resource];
+            if (nl is not { } n2) return 0;
+            // Raising a hard limit takes CAP_SYS_RESOURCE in the initial user namespace, which
+            // nobody in a sandbox has (as root in a container): the caller's limits stay a ceiling.
+            if (n2.Max > old.Max) return -Errno.EPERM;
+            limits[resource] = n2;
+        }
+        if (resource == RLIMIT_NOFILE)
+        {
+            Task[] threads;
+            lock (target.Sandbox.TreeLock) threads = [.. target.Group.Threads];
+            foreach (var thread in threads) thread.Fds.Limit = Vfs.FdTable.LimitFor(nl.Value.Cur);
         }
         return 0;
     }

@@ -1,16 +1,32 @@
 namespace Sentry.Kernel.Tasks;
 
 /// <summary>
-/// Futex wait queues keyed by (address space, address). Shared futexes between processes
-/// (MAP_SHARED memory) are keyed the same way for now, so they only work within one process. A waiter
-/// blocks its own task thread on a monitor; wake hands out wake-ups in FIFO order.
+/// Futex wait queues keyed by a <see cref="FutexKey"/>: (address space, address) for private
+/// futexes, (shared pages, offset) for a shared futex in MAP_SHARED memory, so processes that map
+/// the same pages at different addresses meet. A waiter blocks its own task thread on a monitor;
+/// wake hands out wake-ups in FIFO order.
 /// </summary>
+/// <summary>What a futex word is identified by: an owner (address space or shared pages) and an address or offset in it.</summary>
+public readonly record struct FutexKey(object Space, ulong Addr)
+{
+    /// <summary>
+    /// The key of the futex word at <paramref name="addr"/>: a shared futex in a MAP_SHARED mapping is
+    /// its pages and offset (as Linux keys it by inode and page), every other one its address space and address.
+    /// </summary>
+    public static FutexKey Of(Memory.MemoryManager mm, ulong addr, bool shared)
+    {
+        if (shared && mm.Find(addr) is { Shm: { } shm } vma)
+            return new FutexKey(shm, (ulong)vma.FileOffset + (addr - vma.Start));
+        return new FutexKey(mm, addr);
+    }
+}
+
 public sealed class FutexTable
 {
-    sealed class Waiter { public uint Bitset; public bool Woken; public (object, ulong) Addr; }
+    sealed class Waiter { public uint Bitset; public bool Woken; public FutexKey Addr; }
 
     readonly object _lock = new();
-    readonly Dictionary<(object Space, ulong Addr), List<Waiter>> _queues = new();
+    readonly Dictionary<FutexKey, List<Waiter>> _queues = new();
 
     /// <summary>
     /// Waits on <paramref name="addr"/> while <paramref name="stillExpected"/> (checked under the
@@ -18,9 +34,8 @@ public sealed class FutexTable
     /// when the value changed, -ETIMEDOUT at <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/>
     /// timestamp; null = forever). Never returns before the deadline, as Linux never does.
     /// </summary>
-    public long Wait(object space, ulong uaddr, uint bitset, Func<bool> stillExpected, long? deadline, Func<bool> interrupted)
+    public long Wait(FutexKey addr, uint bitset, Func<bool> stillExpected, long? deadline, Func<bool> interrupted)
     {
-        var addr = (space, uaddr);
         var w = new Waiter { Bitset = bitset, Addr = addr };
         lock (_lock)
         {
@@ -68,9 +83,8 @@ public sealed class FutexTable
     }
 
     /// <summary>Wakes up to <paramref name="count"/> waiters on <paramref name="addr"/> whose bitset matches.</summary>
-    public int Wake(object space, ulong uaddr, int count, uint bitset)
+    public int Wake(FutexKey addr, int count, uint bitset)
     {
-        var addr = (space, uaddr);
         lock (_lock)
         {
             int n = WakeLocked(addr, count, bitset);
@@ -79,7 +93,7 @@ public sealed class FutexTable
         }
     }
 
-    int WakeLocked((object, ulong) addr, int count, uint bitset)
+    int WakeLocked(FutexKey addr, int count, uint bitset)
     {
         if (!_queues.TryGetValue(addr, out var q)) return 0;
         int n = 0;
@@ -93,10 +107,8 @@ public sealed class FutexTable
     }
 
     /// <summary>Wakes <paramref name="wake"/> waiters on <paramref name="from"/> and moves up to <paramref name="requeue"/> more to <paramref name="to"/>.</summary>
-    public int Requeue(object space, ulong uFrom, ulong uTo, int wake, int requeue, Func<bool> check)
+    public int Requeue(FutexKey from, FutexKey to, int wake, int requeue, Func<bool> check)
     {
-        var from = (space, uFrom);
-        var to = (space, uTo);
         lock (_lock)
         {
             if (!check()) return -Errno.EAGAIN;

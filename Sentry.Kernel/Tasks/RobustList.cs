@@ -31,6 +31,6 @@ public static class RobustList
         if ((val & FUTEX_TID_MASK) != (uint)t.Tid) return;
         uint nv = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
         if (t.Mm.Write(futex, nv) < 0) return;
-        if ((val & FUTEX_WAITERS) != 0) t.Sandbox.Futexes.Wake(t.Mm, futex, 1, uint.MaxValue);
+        if ((val & FUTEX_WAITERS) != 0) t.Sandbox.Futexes.Wake(FutexKey.Of(t.Mm, futex, shared: true), 1, uint.MaxValue);
     }
 }

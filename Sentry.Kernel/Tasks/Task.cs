@@ -9,7 +9,7 @@ namespace Sentry.Kernel.Tasks;
 /// One application thread: its registers, its platform context and the process state it points
 /// at (address space, fd table, fs context). Run by one dedicated host thread.
 /// </summary>
-public sealed partial class Task
+public sealed partial class Task : IWaiter
 {
     public required Sandbox Sandbox { get; init; }
     public required MemoryManager Mm { get; set; }
@@ -162,6 +162,9 @@ public sealed partial class Task
         lock (_blockLock) Monitor.PulseAll(_blockLock);
         WakeHost();
     }
+
+    /// <summary>A wait queue's wakeup: the task re-checks whatever it waits for.</summary>
+    bool IWaiter.Wake(int key) { Notify(); return true; }
 
     /// <summary>Blocks on <paramref name="queue"/> until <paramref name="ready"/> holds (see <see cref="Block"/>).</summary>
     public long WaitOn(WaitQueue queue, Func<bool> ready, long? deadline = null)

@@ -37,7 +37,7 @@ public sealed class EventFd : FileDescription
                     done = true;
                 }
             }
-            if (done) { _queue.NotifyAll(); return 8; } // notify outside the lock (waiters take it in their condition)
+            if (done) { _queue.Notify(PollEvents.POLLOUT); return 8; } // notify outside the lock (waiters take it in their condition)
             if ((Flags & Linux.O_NONBLOCK) != 0 || Task.Current is not { } t) return -Errno.EAGAIN;
             if (t.WaitOn(_queue, () => { lock (_queue) return _count > 0; }) == -Errno.EINTR) return -SignalDelivery.ERESTARTSYS;
         }
@@ -59,7 +59,7 @@ public sealed class EventFd : FileDescription
                     added = true;
                 }
             }
-            if (added) { _queue.NotifyAll(); return 8; }
+            if (added) { _queue.Notify(PollEvents.POLLIN); return 8; }
             if ((Flags & Linux.O_NONBLOCK) != 0 || Task.Current is not { } t) return -Errno.EAGAIN;
             if (t.WaitOn(_queue, () => { lock (_queue) return ulong.MaxValue - 1 - _count >= v; }) == -Errno.EINTR) return -SignalDelivery.ERESTARTSYS;
         }

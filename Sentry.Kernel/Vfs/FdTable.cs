@@ -35,6 +35,23 @@ public sealed partial class FdTable
     /// <summary>RLIMIT_NOFILE soft limit: fds at or above it cannot be allocated.</summary>
     public int Limit { get; set; } = 1024;
 
+    /// <summary>fs.nr_open: the most fds a process may have, whatever its RLIMIT_NOFILE (Linux's default).</summary>
+    public const int NrOpen = 1048576;
+
+    /// <summary>The fd table size a soft RLIMIT_NOFILE of <paramref name="soft"/> allows.</summary>
+    public static int LimitFor(ulong soft) => (int)Math.Min(soft, (ulong)NrOpen);
+
+    /// <summary>
+    /// Grows the table past <paramref name="fd"/> as expand_fdtable does (a power of two times 128),
+    /// so <see cref="Capacity"/> is Linux's max_fds: select(2) looks no further, and FDSize shows it.
+    /// </summary>
+    void Grow(int fd)
+    {
+        int n = fd / 128 + 1;
+        n = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n);
+        Array.Resize(ref _entries, (int)Math.Min((long)n * 128, NrOpen));
+    }
+
     public FileDescription? Get(int fd) => fd >= 0 && fd < _entries.Length ? _entries[fd].File : null;
 
     /// <summary>Installs <paramref name="file"/> at the lowest free fd at or above <paramref name="minFd"/>. Takes the caller's reference.</summary>
@@ -42,7 +59,7 @@ public sealed partial class FdTable
     {
         for (int fd = minFd; fd < Limit; fd++)
         {
-            if (fd >= _entries.Length) Array.Resize(ref _entries, Math.Min(Math.Max(_entries.Length * 2, fd + 1), Math.Max(Limit, fd + 1)));
+            if (fd >= _entries.Length) Grow(fd);
             if (_entries[fd].File == null)
             {
                 _entries[fd] = new Entry { File = file, CloseOnExec = cloexec };
@@ -57,7 +74,7 @@ public sealed partial class FdTable
     public int InstallAt(int fd, FileDescription file, bool cloexec)
     {
         if (fd < 0 || fd >= Limit) { file.Release(); return -Errno.EBADF; }
-        if (fd >= _entries.Length) Array.Resize(ref _entries, Math.Min(Math.Max(_entries.Length * 2, fd + 1), Math.Max(Limit, fd + 1)));
+        if (fd >= _entries.Length) Grow(fd);
         var old = _entries[fd].File;
         _entries[fd] = new Entry { File = file, CloseOnExec = cloexec };
         old?.Release();

@@ -66,11 +66,33 @@ public abstract class FileDescription
     /// <summary>Set once this description holds flock or OFD locks: they go with its last reference.</summary>
     internal FileLocks? LockTable { get; set; }
 
+    /// <summary>The epoll items that watch this description: they go with its last reference, as on Linux.</summary>
+    List<EventPoll.Item>? _epollItems;
+    /// <summary>Guards every description's item list: epoll_ctl and last closes of watched files are rare enough to share one.</summary>
+    static readonly object s_epollItemsLock = new();
+
+    internal void AddEpollItem(EventPoll.Item item)
+    {
+        lock (s_epollItemsLock) (_epollItems ??= new()).Add(item);
+    }
+
+    internal void RemoveEpollItem(EventPoll.Item item)
+    {
+        lock (s_epollItemsLock) _epollItems?.Remove(item);
+    }
+
     public void AddRef() => Interlocked.Increment(ref _refs);
     public void Release()
     {
         if (Interlocked.Decrement(ref _refs) != 0) return;
         LockTable?.DescriptionClosed(this);
+        EventPoll.Item[]? items = null;
+        lock (s_epollItemsLock)
+        {
+            if (_epollItems is { Count: > 0 }) items = [.. _epollItems];
+            _epollItems = null;
+        }
+        if (items != null) foreach (var item in items) item.Owner.FileReleased(item);
         OnLastClose();
     }
     protected virtual void OnLastClose() { }

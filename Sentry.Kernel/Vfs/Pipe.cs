@@ -30,10 +30,12 @@ public sealed class Pipe
         while (true)
         {
             int got = 0;
+            bool wasFull = false;
             lock (_buf)
             {
                 if (_count > 0)
                 {
+                    wasFull = Capacity - _count < PIPE_BUF;
                     int n = Math.Min(dst.Length, _count);
                     int first = Math.Min(n, Capacity - _head);
                     _buf.AsSpan(_head, first).CopyTo(dst);
@@ -47,7 +49,10 @@ public sealed class Pipe
             }
             // Wake writers outside the pipe lock: a waiter checks its condition under its own
             // lock and then takes ours, so notifying while holding ours could deadlock.
-            if (got > 0) { Queue.NotifyAll(); return got; }
+            // As pipe_read, writers hear of room only when the pipe was full (not writable): a
+            // blocked writer or a POLLOUT waiter waits for exactly that, and an EPOLLET writer
+            // sees no new edge from reads of a pipe it could write to all along.
+            if (got > 0) { if (wasFull) Queue.Notify(PollEvents.POLLOUT); return got; }
             if (task == null) return -Errno.EAGAIN;
             if (task.WaitOn(Queue, () => { lock (_buf) return _count > 0 || Writers == 0; }) == -Errno.EINTR)
                 return -SignalDelivery.ERESTARTSYS;
@@ -82,7 +87,7 @@ public sealed class Pipe
                     wrote = true;
                 }
             }
-            if (wrote) Queue.NotifyAll(); // outside the lock, as in Read
+            if (wrote) Queue.Notify(PollEvents.POLLIN); // outside the lock, as in Read; every write is a new edge for EPOLLET
             if (done == src.Length) return done;
             if (nonblock) return done > 0 ? done : -Errno.EAGAIN;
             if (task == null) return done > 0 ? done : -Errno.EAGAIN;
