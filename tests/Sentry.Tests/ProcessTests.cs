@@ -51,6 +51,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("signals", "nested"),        // handler raising signals, sa_mask, SA_NODEFER, SA_RESETHAND
         new("signals", "segv"),          // handlers fix faults (mprotect, mmap, rip += 2) and return
         new("signals", "restart"),       // SA_RESTART vs EINTR with setitimer; never-restarted calls
+        new("signals", "syscall_ticks"), // timer signals landing all along a loop of system calls
         new("signals", "mask"),          // pending, rt_sigtimedwait, sigqueue, rt signals queue
         new("pipes", "readiness"),       // poll/select states, capacity, HUP, ERR, NVAL
         new("pipes", "conversation"),    // poll/pselect waiting on a child's writes
