@@ -97,6 +97,9 @@ internal sealed unsafe class KvmContext : IContext
             while (true)
             {
                 _inRun = true;
+                // Pairs with the barrier in Interrupt: either it sees _inRun and kicks, or this sees _interrupt
+                // (x86 may let a load pass an earlier store, and then both would miss and the run would not stop).
+                Interlocked.MemoryBarrier();
                 if (_interrupt && !finishStub) { _inRun = false; _interrupt = false; return SwitchResult.Interrupted; }
                 rc = _vcpu.RunOnce();
                 _inRun = false;
@@ -236,6 +239,7 @@ internal sealed unsafe class KvmContext : IContext
     {
         _interrupt = true;
         *(_vcpu.Run + KvmAbi.RunImmediateExit) = 1;
+        Interlocked.MemoryBarrier(); // see Switch
         if (_inRun) KickSignal.Send(_tid);
     }
 
