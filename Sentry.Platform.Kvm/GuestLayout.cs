@@ -34,6 +34,8 @@ internal static class GuestLayout
 
     // Page-table entry bits.
     public const ulong PteP = 1, PteRw = 2, PteUser = 4, PteNx = 1UL << 63;
+    /// <summary>Software bit (ignored by the CPU, the entry being not present): a PROT_NONE page that is mapped.</summary>
+    public const ulong PteProtNone = 1UL << 9;
     public const ulong PteAddrMask = 0x000f_ffff_ffff_f000;
 
     /// <summary>Largest number of vCPUs (application threads running at once) this layout has room for.</summary>

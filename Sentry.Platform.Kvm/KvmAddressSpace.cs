@@ -38,9 +38,15 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
         _tables.Add(Pml4);
     }
 
+    /// <summary>
+    /// A leaf for <paramref name="fileOffset"/> with <paramref name="prot"/>. PROT_NONE keeps the
+    /// frame in a non-present entry marked <see cref="PteProtNone"/> (as Linux's _PAGE_PROTNONE):
+    /// the page stays mapped for the memory manager, so a later Protect must find it and give it
+    /// its new rights; a plain absent entry would be skipped and the page would fault forever.
+    /// </summary>
     static ulong Leaf(long fileOffset, Protection prot)
     {
-        if (prot == Protection.None) return 0;
+        if (prot == Protection.None) return (ulong)fileOffset | PteProtNone;
         ulong e = (ulong)fileOffset | PteP | PteUser;
         if ((prot & Protection.Write) != 0) e |= PteRw;
         if ((prot & Protection.Execute) == 0) e |= PteNx;
@@ -50,7 +56,6 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
     public long MapFile(ulong va, ulong length, long fileOffset, Protection prot, bool written = false)
     {
         _mem.EnsureRegistered(fileOffset, (long)length);
-        if (prot == Protection.None) return Unmap(va, length); // nothing to map: same as absent
         lock (_lock)
         {
             for (ulong off = 0; off < length;)
@@ -71,7 +76,7 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
     {
         lock (_lock)
         {
-            ForEachPresent(va, length, e => 0);
+            ForEachMapped(va, length, unmap: true, Protection.None);
             Flush();
         }
         return 0;
@@ -81,15 +86,16 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
     {
         lock (_lock)
         {
-            ForEachPresent(va, length, e => Leaf((long)(e & PteAddrMask), prot));
+            ForEachMapped(va, length, unmap: false, prot);
             Flush();
         }
         return 0;
     }
 
-    /// <summary>Replaces each present leaf in [va, va+length) by <paramref name="change"/>(old). Absent
-    /// tables are skipped whole (an unmap of a large reservation touches only what was mapped).</summary>
-    void ForEachPresent(ulong va, ulong length, Func<ulong, ulong> change)
+    /// <summary>Clears (<paramref name="unmap"/>) or gives <paramref name="prot"/> to each mapped leaf (present,
+    /// or PROT_NONE) in [va, va+length). Absent tables are skipped whole (an unmap of a large
+    /// reservation touches only what was mapped).</summary>
+    void ForEachMapped(ulong va, ulong length, bool unmap, Protection prot)
     {
         ulong end = va + length;
         for (ulong a = va; a < end;)
@@ -105,7 +111,7 @@ internal sealed unsafe class KvmAddressSpace : IAddressSpace
             for (int i = 0; i < n; i++)
             {
                 ulong e = pt[first + i];
-                if ((e & PteP) != 0) Set(pt + first + i, change(e));
+                if ((e & (PteP | PteProtNone)) != 0) Set(pt + first + i, unmap ? 0 : Leaf((long)(e & PteAddrMask), prot));
             }
             a += (ulong)n << 12;
         }

@@ -91,10 +91,16 @@ internal sealed unsafe class KvmContext : IContext
         long t0 = HostSyscall.ThreadCpuTimeNs(_tid);
         try
         {
+            // Set once the vCPU was stopped in a ring-0 stub: from then on it must run to the stub's
+            // exit, whatever interrupts arrive, because only that exit hands back the application's state.
+            bool finishStub = false;
             while (true)
             {
                 _inRun = true;
-                if (_interrupt) { _inRun = false; _interrupt = false; return SwitchResult.Interrupted; }
+                // Pairs with the barrier in Interrupt: either it sees _inRun and kicks, or this sees _interrupt
+                // (x86 may let a load pass an earlier store, and then both would miss and the run would not stop).
+                Interlocked.MemoryBarrier();
+                if (_interrupt && !finishStub) { _inRun = false; _interrupt = false; return SwitchResult.Interrupted; }
                 rc = _vcpu.RunOnce();
                 _inRun = false;
                 if (rc != -EINTR) break;
@@ -119,7 +125,12 @@ internal sealed unsafe class KvmContext : IContext
                     _interrupt = false; // never got to the application: its state is unchanged
                     return SwitchResult.Interrupted;
                 }
-                // In a stub on its way out: let it finish; the interrupt stays pending for the next Switch.
+                // In a stub on its way out (a syscall or an exception was taken): the application ran
+                // since this Switch began, so the kernel's copy of its registers is stale and returning
+                // Interrupted now would make it resume from there, running code again with old
+                // registers. Let the stub finish; its exit is decoded as usual and the interrupt stays
+                // pending for the next Switch.
+                finishStub = true;
             }
         }
         finally { _userNs += HostSyscall.ThreadCpuTimeNs(_tid) - t0; }
@@ -228,6 +239,7 @@ internal sealed unsafe class KvmContext : IContext
     {
         _interrupt = true;
         *(_vcpu.Run + KvmAbi.RunImmediateExit) = 1;
+        Interlocked.MemoryBarrier(); // see Switch
         if (_inRun) KickSignal.Send(_tid);
     }
 

@@ -44,6 +44,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("threads", "mutex"),         // 64 threads: mutex, condvar, barrier, producer/consumer
         new("threads", "exec_echo", PrintsDone: false), // a non-main thread execs /bin/echo
         new("threads", "exec_self"),     // ... execs this program again: tid becomes the pid
+        new("threads", "remap_seen"),    // a page remapped or copied on write under a spinning reader thread: it sees the new frame
         new("signals", "cpu_timers"),    // ITIMER_VIRTUAL / ITIMER_PROF on CPU time
         new("signals", "signalfd"),      // blocked signals read from a signalfd: kill, sigqueue, SIGCHLD, new masks
         new("signals", "altstack"),      // SA_ONSTACK, SS_ONSTACK, SS_DISABLE
@@ -51,6 +52,7 @@ public sealed class ProcessTests(string platform) : PlatformFixture(platform)
         new("signals", "nested"),        // handler raising signals, sa_mask, SA_NODEFER, SA_RESETHAND
         new("signals", "segv"),          // handlers fix faults (mprotect, mmap, rip += 2) and return
         new("signals", "restart"),       // SA_RESTART vs EINTR with setitimer; never-restarted calls
+        new("signals", "syscall_ticks"), // timer signals landing all along a loop of system calls
         new("signals", "mask"),          // pending, rt_sigtimedwait, sigqueue, rt signals queue
         new("pipes", "readiness"),       // poll/select states, capacity, HUP, ERR, NVAL
         new("pipes", "conversation"),    // poll/pselect waiting on a child's writes

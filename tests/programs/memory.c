@@ -212,6 +212,29 @@ static void test_big_buffer(void)
     printf("small allocations sum: %llu\n", (unsigned long long)sum);
 }
 
+/* Pages that were mapped keep their data through PROT_NONE: a 64 KiB area filled,
+ * made inaccessible, then readable and writable again reads its data back (the
+ * platform must keep the frames of PROT_NONE pages and give them the new rights). */
+static void test_prot_none(void)
+{
+    enum { Len = 16 * PAGE };
+    unsigned char *p = mm(NULL, Len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    must(p != MAP_FAILED, "mmap prot_none area");
+    memset(p, 0xa5, Len);
+    report("mprotect none", syscall(SYS_mprotect, p, Len, PROT_NONE));
+    report("mprotect none to rw", syscall(SYS_mprotect, p, Len, PROT_READ | PROT_WRITE));
+    yesno("data kept through PROT_NONE", all_bytes(p, Len, 0xa5));
+    memset(p, 0x3c, Len);
+    yesno("writable after PROT_NONE", all_bytes(p, Len, 0x3c));
+    /* Through PROT_NONE to read-only, then back: half of it touched in between. */
+    report("mprotect none again", syscall(SYS_mprotect, p, Len, PROT_NONE));
+    report("mprotect none to read", syscall(SYS_mprotect, p, Len, PROT_READ));
+    yesno("readable after PROT_NONE", all_bytes(p, Len / 2, 0x3c));
+    report("mprotect read to rw", syscall(SYS_mprotect, p, Len, PROT_READ | PROT_WRITE));
+    yesno("all data kept", all_bytes(p, Len, 0x3c));
+    report("munmap prot_none area", syscall(SYS_munmap, p, Len));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -221,6 +244,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     must(chdir(argv[1]) == 0, "chdir data dir");
     test_anon();
+    test_prot_none();
     test_mremap();
     test_brk();
     test_file_mappings();

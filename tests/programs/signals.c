@@ -370,6 +370,32 @@ static void restart(char **argv)
     yesno("alarm(0) returns the seconds left of alarm(100)", left >= 99 && left <= 100);
 }
 
+/* A timer signal every 500 us while the program does nothing but system calls:
+ * signals then arrive at every point of the way into and out of the kernel. Each
+ * iteration counts in memory after its call; if the program were ever resumed with
+ * the registers of an earlier point (code run again), the count and the loop
+ * index would part. Runs until 100 ticks have landed. */
+static void syscall_ticks(char **argv)
+{
+    (void)argv;
+    install(SIGALRM, on_alarm, SA_RESTART, NULL);
+    ticks = 0;
+    write_on_tick = -1;
+    timer(500, 500);
+    volatile long counted = 0;
+    long i, parted = -1;
+    for (i = 0; i < 20000 || ticks < 100; i++) {
+        syscall(SYS_getppid);
+        counted = counted + 1;
+        if (counted != i + 1) {
+            parted = i;
+            break;
+        }
+    }
+    timer(0, 0);
+    printf("count kept with the loop through 100 ticks: %s\n", parted < 0 ? "yes" : "no");
+}
+
 /* ---- blocked, pending and queued signals ---- */
 
 static const char *si_code_name(int code)
@@ -536,6 +562,7 @@ int main(int argc, char **argv)
         { "nested", nested },
         { "segv", segv },
         { "restart", restart },
+        { "syscall_ticks", syscall_ticks },
         { "mask", mask },
         { NULL, NULL },
     };

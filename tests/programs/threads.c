@@ -1,6 +1,7 @@
 /* pthreads: 64 threads synchronised with mutexes, condition variables and a
- * barrier; and execve from a thread other than the main one while the other
- * threads are blocked (exec must end them all).
+ * barrier; execve from a thread other than the main one while the other
+ * threads are blocked (exec must end them all); a page changing frame under a
+ * thread that reads it.
  * Usage: threads MODE (see the table at the end). */
 #include "proctest.h"
 #include <pthread.h>
@@ -212,6 +213,78 @@ static void after_exec(char **argv)
     printf("thread created and joined after exec\n");
 }
 
+/* A page changes frame under a thread that keeps reading it: the main thread
+ * replaces it (mmap MAP_FIXED) or breaks its copy-on-write sharing with a forked
+ * child by writing it, stores the generation there, then publishes the generation
+ * in another page; the reader, spinning in user mode all along, must then read
+ * that generation from the page, not the old frame's contents. As on Linux, a
+ * mapping change is in effect for every thread when the call that made it returns. */
+enum { RemapRounds = 200 };
+static volatile int *remapped;
+static volatile long published, acked, stale_round = -1, stale_value;
+
+static void *remap_reader(void *arg)
+{
+    (void)arg;
+    for (long g = 1; g <= RemapRounds; g++) {
+        while (__atomic_load_n(&published, __ATOMIC_ACQUIRE) != g)
+            ;
+        int v = remapped[0];
+        if (v != (int)g && stale_round < 0) {
+            stale_round = g;
+            stale_value = v;
+        }
+        __atomic_store_n(&acked, g, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void remap_seen(char **argv)
+{
+    (void)argv;
+    remapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    must(remapped != MAP_FAILED, "mmap");
+    remapped[0] = 0;
+    pthread_t t;
+    must(pthread_create(&t, NULL, remap_reader, NULL) == 0, "pthread_create");
+    for (long g = 1; g <= RemapRounds; g++) {
+        int gate[2] = { -1, -1 };
+        pid_t child = -1;
+        if (g % 2) {
+            must(mmap((void *)remapped, 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == remapped, "mmap MAP_FIXED");
+        } else {
+            /* The child holds the frame until after the write, so the write copies it. */
+            must(pipe(gate) == 0, "pipe");
+            child = fork();
+            must(child >= 0, "fork");
+            if (child == 0) {
+                char c;
+                close(gate[1]);
+                read(gate[0], &c, 1);
+                _exit(remapped[0] == (int)g - 1 ? 0 : 1);
+            }
+            close(gate[0]);
+        }
+        remapped[0] = (int)g;
+        __atomic_store_n(&published, g, __ATOMIC_RELEASE);
+        while (__atomic_load_n(&acked, __ATOMIC_ACQUIRE) != g)
+            ;
+        if (child > 0) {
+            int st;
+            close(gate[1]);
+            waitpid(child, &st, 0);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                printf("round %ld: the child did not keep its copy\n", g);
+        }
+    }
+    pthread_join(t, NULL);
+    if (stale_round < 0)
+        printf("the reader saw every new frame: yes\n");
+    else
+        printf("round %ld: the reader saw %ld from the old frame\n", stale_round, stale_value);
+}
+
 int main(int argc, char **argv)
 {
     static const struct mode modes[] = {
@@ -219,6 +292,7 @@ int main(int argc, char **argv)
         { "exec_echo", exec_echo },
         { "exec_self", exec_self },
         { "after_exec", after_exec },
+        { "remap_seen", remap_seen },
         { NULL, NULL },
     };
     return run_mode(modes, argc, argv);
