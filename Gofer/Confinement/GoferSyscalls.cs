@@ -41,6 +41,9 @@ public static class GoferSyscalls
         Allow("poll", SYS_poll), Allow("ppoll", SYS_ppoll), Allow("getrandom", SYS_getrandom),
         Allow("getpid", SYS_getpid), Allow("gettid", SYS_gettid), Allow("getuid", SYS_getuid), Allow("getgid", SYS_getgid),
         Allow("getegid", SYS_getegid), Allow("fstat", SYS_fstat), Allow("statx", SYS_statx), Allow("readlink", SYS_readlink),
+        // A thread the runtime starts late (the tiered JIT's worker comes and goes) sets its own
+        // CPU affinity first; refused, the start fails and the Gofer aborts. Only its own (pid 0).
+        new SeccompRule("sched_setaffinity", SYS_sched_setaffinity, SeccompAction.AllowIfArg0In, 0),
         Allow("sched_getparam", SYS_sched_getparam), Allow("sched_getscheduler", SYS_sched_getscheduler),
         Allow("sched_get_priority_max", SYS_sched_get_priority_max), Allow("sched_get_priority_min", SYS_sched_get_priority_min),
         Allow("getrlimit", SYS_getrlimit), Allow("prlimit64", SYS_prlimit64), Allow("getrusage", SYS_getrusage),

@@ -74,4 +74,20 @@ public sealed class GoferTests(string platform) : PlatformFixture(platform)
         Assert.That(r.StderrText, Does.Contain("sentry: the gofer exited"), r.Describe());
         Assert.That(r.ExitCode, Is.Not.Zero, r.Describe());
     }
+
+    /// <summary>
+    /// The Gofer keeps serving once its runtime starts threads after confinement: under the JIT,
+    /// the tiered compiler's worker starts and stops as methods get hot, and each new thread sets
+    /// its CPU affinity. Bursts of file calls with pauses between them make it come and go;
+    /// before sched_setaffinity was allowed the Gofer aborted in the second or third burst.
+    /// </summary>
+    [Test]
+    public void GoferSurvivesThreadsItsRuntimeStartsLater()
+    {
+        const string script = "for r in 1 2 3 4 5 6; do for i in $(seq 80); do readlink /lib64 > /dev/null; stat -c %s /etc/hostname > /dev/null; done; sleep 0.3; done; cat /etc/hostname > /dev/null && echo ok";
+        var r = Sandbox(new RunOptions { Timeout = TimeSpan.FromSeconds(120) }, "/bin/sh", "-c", script);
+        Assert.That(r.StderrText, Does.Not.Contain("the gofer exited"), r.Describe());
+        Assert.That(r.StdoutText, Is.EqualTo("ok\n"), r.Describe());
+        Assert.That(r.ExitCode, Is.Zero, r.Describe());
+    }
 }
