@@ -26,7 +26,19 @@ public sealed class GoferFs : IDisposable
 
     static int s_nextDev = 0x9f00;
 
-    const int LookupCacheLimit = 32768;
+    /// <summary>
+    /// Lookups cached before every directory's cache is let go. Each cached node holds a fid, and
+    /// the Gofer an fd for each fid, so the limit stays well inside the host's RLIMIT_NOFILE hard
+    /// limit (the Gofer raises its soft limit to it): walks over trees larger than that (ls -lR
+    /// /usr/lib, find /) would otherwise end in EMFILE.
+    /// </summary>
+    static readonly int LookupCacheLimit = Math.Clamp((int)Math.Min(int.MaxValue, HostNofileHard() / 4), 1024, 32768);
+
+    static unsafe long HostNofileHard()
+    {
+        ulong* limit = stackalloc ulong[2]; // struct rlimit64 { rlim_cur, rlim_max }
+        return Sentry.Platform.HostSyscall.Call(302 /* prlimit64 */, 0, 7 /* RLIMIT_NOFILE */, 0, (long)limit) == 0 ? (long)Math.Min(limit[1], long.MaxValue) : 1024;
+    }
 
     readonly ConcurrentQueue<uint> _dropped = new();
     readonly List<GoferInode> _cachingDirs = new();
@@ -120,6 +132,11 @@ public sealed class GoferFs : IDisposable
             _cachingDirs.Add(dir);
             _cachedEntries = 1;
         }
+        // The nodes let go give their fids back from their finalizers: run them now, so the
+        // Gofer's fds are freed before the walk that filled the cache asks for more.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        ClunkDropped();
     }
 
     /// <summary>Pages the files' page caches may hold together before they are let go (frames still mapped stay with their mappings).</summary>

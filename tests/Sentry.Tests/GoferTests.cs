@@ -90,4 +90,24 @@ public sealed class GoferTests(string platform) : PlatformFixture(platform)
         Assert.That(r.StdoutText, Is.EqualTo("ok\n"), r.Describe());
         Assert.That(r.ExitCode, Is.Zero, r.Describe());
     }
+
+    /// <summary>
+    /// A walk over more files than the host lets the Gofer hold open (every node it serves is an
+    /// fd): `ls -lR` of /usr/share with RLIMIT_NOFILE at 2048 for sentry and its Gofer lists what
+    /// it lists natively, instead of failing with EMFILE once the lookup cache fills the Gofer.
+    /// </summary>
+    [Test]
+    public void WalkOfMoreFilesThanTheGoferMayOpen()
+    {
+        HostTools.Require("/usr/bin/prlimit", "util-linux");
+        const string script = "ls -lR /usr/share/doc 2>&1 | wc -l";
+        var native = SandboxRunner.Native("/bin/sh", ["-c", script]);
+        int entries = int.Parse(native.StdoutText.Trim());
+        if (entries < 4096) Assert.Ignore($"/usr/share/doc lists {entries} lines here; the test needs more than the 2048 fds it allows");
+        var (sentry, prefix) = SentryBinary.Command;
+        var r = SandboxRunner.Native("/usr/bin/prlimit", ["--nofile=2048:2048", "--", sentry, .. prefix, "do", $"--platform={Platform}", "--", "/bin/sh", "-c", script],
+            new RunOptions { Timeout = TimeSpan.FromMinutes(3) });
+        Assert.That(r.StdoutText, Is.EqualTo(native.StdoutText), r.Describe());
+        Assert.That(r.ExitCode, Is.Zero, r.Describe());
+    }
 }
