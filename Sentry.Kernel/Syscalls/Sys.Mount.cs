@@ -97,14 +97,17 @@ public static partial class Sys
         return TmpfsOptions.Parse(text, Tmpfs.RamPages, out options);
     }
 
-    /// <summary>mount -o remount,size=N of a tmpfs: a new limit, refused (EINVAL) below what is in use, as shmem_reconfigure does.</summary>
+    /// <summary>
+    /// mount -o remount,size=N of a tmpfs: a new limit, refused (EINVAL) as shmem_reconfigure
+    /// refuses it: below what is in use, or a limit for a file system mounted without one.
+    /// </summary>
     static long RemountTmpfs(Task t, Tmpfs fs, ulong data)
     {
         long r = ReadTmpfsOptions(t, data, out var o);
         if (r < 0 || !o.SizeGiven) return r;
         lock (fs.Lock)
         {
-            if (o.LimitPages != 0 && o.LimitPages < fs.UsedPages) return -Errno.EINVAL;
+            if (o.LimitPages != 0 && (fs.LimitPages == 0 || o.LimitPages < fs.UsedPages)) return -Errno.EINVAL;
             fs.LimitPages = o.LimitPages;
         }
         return 0;
