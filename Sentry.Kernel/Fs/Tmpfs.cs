@@ -18,6 +18,13 @@ public sealed class Tmpfs
     const int PageShift = 12;
 
     /// <summary>
+    /// Largest size of a file (s_maxbytes): Linux's MAX_LFS_FILESIZE less its last partial page,
+    /// so that the end of every page of a file is still a positive 64-bit offset. Past it writes
+    /// and truncation are EFBIG; nothing else bounds a file.
+    /// </summary>
+    public const long MaxFileSize = Linux.MAX_LFS_FILESIZE & ~((1L << PageShift) - 1);
+
+    /// <summary>
     /// Most pages the file system may hold (Linux's max_blocks), 0 for no limit (size=0). Linux's
     /// default is half of RAM; the sandbox's RAM is the host's, as its /proc/meminfo says.
     /// A remount may change it.

@@ -67,9 +67,9 @@ public sealed class TmpfsFile : FileDescription, IMappable
 
     long PWriteLocked(ReadOnlySpan<byte> buffer, long offset)
     {
-        // As generic_write_check_limits: nothing at or past the largest offset, a short write up to it.
-        if (offset >= Linux.MAX_LFS_FILESIZE) return -Errno.EFBIG;
-        if (buffer.Length > Linux.MAX_LFS_FILESIZE - offset) buffer = buffer[..(int)(Linux.MAX_LFS_FILESIZE - offset)];
+        // As generic_write_check_limits: nothing at or past the largest size, a short write up to it.
+        if (offset >= Tmpfs.MaxFileSize) return -Errno.EFBIG;
+        if (buffer.Length > Tmpfs.MaxFileSize - offset) buffer = buffer[..(int)(Tmpfs.MaxFileSize - offset)];
         long fit = _node.ChargeWrite(offset, buffer.Length);
         if (fit == 0 && buffer.Length > 0) return -Errno.ENOSPC;
         buffer = buffer[..(int)fit];

@@ -345,6 +345,7 @@ public sealed class TmpfsNode : Inode
             {
                 if (IsDir) return -Errno.EISDIR;
                 if (!IsFile) return -Errno.EINVAL;
+                if (attr.Size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
                 // Growing makes a hole, which takes no space: only written pages count.
                 cut = Truncate(attr.Size);
                 Mtime = Tmpfs.Now();
@@ -365,7 +366,7 @@ public sealed class TmpfsNode : Inode
         lock (Lock)
         {
             long end = offset + length;
-            if (end > Linux.MAX_LFS_FILESIZE || end < 0) return -Errno.EFBIG;
+            if (end > Tmpfs.MaxFileSize || end < 0) return -Errno.EFBIG;
             // fallocate allocates every page of the range or, when they do not all fit, none (as
             // shmem_fallocate undoes a partial one). The first test saves walking a huge range.
             if ((length >> 12) - _written.Count > Fs.FreePages || !Fs.Charge(_written.CountMissing(offset, length)))
