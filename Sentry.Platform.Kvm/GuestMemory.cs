@@ -4,7 +4,7 @@ namespace Sentry.Platform.Kvm;
 
 /// <summary>
 /// Guest-physical memory of one VM: the MemoryFile, registered with KVM in fixed-size slots as it is
-/// used (one slot for the whole 64 GiB file would make KVM allocate and zero its per-page metadata,
+/// used (one slot for the whole 128 GiB file would make KVM allocate and zero its per-page metadata,
 /// ~250 ms and ~160 MiB here), plus the platform's own frames (page tables, ring-0 code and data).
 /// <para>
 /// Platform frames come from the top of the file (<see cref="MemoryFile.AllocateTop"/>) and their

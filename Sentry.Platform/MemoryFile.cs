@@ -15,8 +15,14 @@ public sealed unsafe class MemoryFile : IDisposable
     public const int PageSize = 4096;
     public const int PageShift = 12;
 
-    /// <summary>Address-space-like limit of the file; sparse, so only touched pages cost memory.</summary>
-    public const long DefaultCapacity = 64L << 30;
+    /// <summary>
+    /// Address-space-like limit of the file; sparse, so only touched pages cost memory, and a
+    /// file's holes take none of it. 128 GiB leaves room for tmpfs mounts whose default limit is
+    /// half of RAM each on machines with more RAM than that, and stays within what the KVM
+    /// platform maps: it registers the file in slots as they are used, and its ring-0 physmap of
+    /// platform frames (taken from the top of the file) has 256 GiB of address space.
+    /// </summary>
+    public const long DefaultCapacity = 128L << 30;
 
     readonly object _lock = new();
     readonly Stack<long> _free = new();
@@ -102,6 +108,21 @@ public sealed unsafe class MemoryFile : IDisposable
             _next += size;
             return off;
         }
+    }
+
+    /// <summary>
+    /// Allocates a run of at most <paramref name="pages"/> contiguous zero-filled pages and sets
+    /// <paramref name="pages"/> to how many it gave: the whole run while the file has room past
+    /// everything handed out, else one page from the free list. Runs are never carved out of
+    /// freed pages, so a sandbox that writes and deletes big files goes on with single pages
+    /// once its address range is used up rather than failing. -1 when nothing is left.
+    /// </summary>
+    public long AllocateRun(ref int pages)
+    {
+        long run = Allocate(pages);
+        if (run >= 0 || pages == 1) return run;
+        pages = 1;
+        return Allocate(1);
     }
 
     /// <summary>

@@ -33,6 +33,8 @@ public static class Linux
         F_SETOWN = 8, F_GETOWN = 9, F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
     public const int FD_CLOEXEC = 1;
     public const int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
+    /// <summary>Largest file offset on 64-bit Linux (linux/fs.h): writes beyond it are EFBIG.</summary>
+    public const long MAX_LFS_FILESIZE = long.MaxValue;
     public const int F_OK = 0, X_OK = 1, W_OK = 2, R_OK = 4;
 
     // stat.h

@@ -42,7 +42,6 @@ internal static class Copy
     {
         lock (upper.Lock)
         {
-            upper.Reserve(-n.Size);
             n.Nlink = 0;
             n.ReleaseDataIfUnused();
         }
@@ -50,10 +49,10 @@ internal static class Copy
 
     static long CopyData(Task task, Inode lower, long size, Tmpfs upper, TmpfsNode n)
     {
-        if (size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
         lock (upper.Lock)
         {
-            if (!upper.Reserve(size)) return -Errno.ENOSPC;
+            // The copy is dense (the lower file's holes are not known here): every page is charged.
+            if (!upper.Charge((size + 4095) >> 12)) return -Errno.ENOSPC;
             n.Truncate(size);
             n.MarkWritten(0, size);
         }

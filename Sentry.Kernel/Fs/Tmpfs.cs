@@ -6,20 +6,43 @@ namespace Sentry.Kernel.Fs;
 /// <summary>
 /// An in-memory file system, private to the sandbox: what the application writes under its
 /// mount points (/dev/shm, and the root overlay's upper layer) lives only in Sentry and vanishes
-/// with the sandbox. The host
-/// never sees it. Size is bounded so a program cannot exhaust Sentry's memory through it.
+/// with the sandbox. The host never sees it. As on Linux, a file may be as large as any file
+/// (MAX_LFS_FILESIZE) and holes cost nothing; what bounds the file system is its size limit,
+/// counted in allocated pages, and reaching it is ENOSPC.
 /// </summary>
 public sealed class Tmpfs
 {
     static ulong s_nextDev = 0x30;
     ulong _nextIno = 1;
 
-    /// <summary>Largest single file.</summary>
-    public const long MaxFileSize = 1L << 30;
-    /// <summary>Total bytes of file data allowed in this file system.</summary>
-    public long Capacity { get; init; } = 4L << 30;
-    long _used;
-    public long Used => _used;
+    const int PageShift = 12;
+
+    /// <summary>
+    /// Largest size of a file (s_maxbytes): Linux's MAX_LFS_FILESIZE less its last partial page,
+    /// so that the end of every page of a file is still a positive 64-bit offset. Past it writes
+    /// and truncation are EFBIG; nothing else bounds a file.
+    /// </summary>
+    public const long MaxFileSize = Linux.MAX_LFS_FILESIZE & ~((1L << PageShift) - 1);
+
+    /// <summary>
+    /// Most pages the file system may hold (Linux's max_blocks), 0 for no limit (size=0). Linux's
+    /// default is half of RAM; the sandbox's RAM is the host's, as its /proc/meminfo says.
+    /// A remount may change it.
+    /// </summary>
+    public long LimitPages { get; set; } = RamPages / 2;
+    long _usedPages;
+    /// <summary>Pages allocated to files (written or fallocated; holes are free).</summary>
+    public long UsedPages => _usedPages;
+
+    /// <summary>The host's RAM in pages (totalram_pages, which the size= percentages and the default limit are of).</summary>
+    public static long RamPages
+    {
+        get
+        {
+            var si = Vfs.Proc.HostInfo.Sys();
+            return (long)(si.totalram * si.mem_unit >> PageShift);
+        }
+    }
 
     public object Lock { get; } = new();
     public ulong Dev { get; } = Interlocked.Increment(ref s_nextDev);
@@ -54,13 +77,19 @@ public sealed class Tmpfs
         return n;
     }
 
-    /// <summary>Accounts a change of file size; false when the file system would be over capacity.</summary>
-    public bool Reserve(long delta)
+    /// <summary>Pages still free under the limit (long.MaxValue when there is none).</summary>
+    public long FreePages => LimitPages == 0 ? long.MaxValue : Math.Max(0, LimitPages - _usedPages);
+
+    /// <summary>Takes <paramref name="pages"/> newly allocated pages from the limit; false (nothing taken) when they do not fit. Caller holds the lock.</summary>
+    public bool Charge(long pages)
     {
-        if (delta > 0 && _used + delta > Capacity) return false;
-        _used += delta;
+        if (pages > FreePages) return false;
+        _usedPages += pages;
         return true;
     }
+
+    /// <summary>Gives back pages that were freed (truncation, hole punch, the last reference of a file). Caller holds the lock.</summary>
+    public void Uncharge(long pages) => _usedPages -= pages;
 
     /// <summary>Links <paramref name="node"/> into <paramref name="dir"/> as <paramref name="name"/> (caller checked it is free).</summary>
     public void Link(TmpfsNode dir, string name, TmpfsNode node)
@@ -75,11 +104,7 @@ public sealed class Tmpfs
     {
         if (!dir.Children!.Remove(name, out var node)) return;
         if (node.IsDir) { dir.Nlink--; node.Nlink = 0; }
-        else if (--node.Nlink == 0 && node.IsFile)
-        {
-            Reserve(-node.Size);
-            node.ReleaseDataIfUnused();
-        }
+        else if (--node.Nlink == 0 && node.IsFile) node.ReleaseDataIfUnused();
         else node.Touch(false);
         dir.Touch(true);
     }

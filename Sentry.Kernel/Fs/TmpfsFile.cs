@@ -67,12 +67,16 @@ public sealed class TmpfsFile : FileDescription, IMappable
 
     long PWriteLocked(ReadOnlySpan<byte> buffer, long offset)
     {
-        if (offset + buffer.Length > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+        // As generic_write_check_limits: nothing at or past the largest size, a short write up to it.
+        if (offset >= Tmpfs.MaxFileSize) return -Errno.EFBIG;
+        if (buffer.Length > Tmpfs.MaxFileSize - offset) buffer = buffer[..(int)(Tmpfs.MaxFileSize - offset)];
+        long fit = _node.ChargeWrite(offset, buffer.Length);
+        if (fit == 0 && buffer.Length > 0) return -Errno.ENOSPC;
+        buffer = buffer[..(int)fit];
         long end = offset + buffer.Length;
-        if (end > _node.Size && !_node.Fs.Reserve(end - _node.Size)) return -Errno.ENOSPC;
         if (!_node.Pages.Write(offset, buffer))
         {
-            if (end > _node.Size) _node.Fs.Reserve(_node.Size - end);
+            _node.UnchargeWrite(offset, buffer.Length);
             return -Errno.ENOSPC;
         }
         if (end > _node.Size) _node.Truncate(end);
@@ -89,7 +93,14 @@ public sealed class TmpfsFile : FileDescription, IMappable
             if (whence == Linux.SEEK_DATA || whence == Linux.SEEK_HOLE)
             {
                 if (offset < 0 || offset >= _node.Size) return -Errno.ENXIO;
-                basePos = whence == Linux.SEEK_DATA ? 0 : _node.Size - offset;
+                if (_node.IsDir) return -Errno.EINVAL;
+                // As shmem_file_llseek: pages that hold data are data, the rest (also fallocated,
+                // never written pages) are holes, and the end of the file is a hole.
+                bool data = whence == Linux.SEEK_DATA;
+                var pages = _node.PagesIfAny;
+                long found = pages != null ? pages.Seek(offset, _node.Size, data) : data ? -1 : offset;
+                if (found < 0) return -Errno.ENXIO;
+                return _pos = found;
             }
             if (basePos < 0) return -Errno.EINVAL;
             long p = basePos + offset;

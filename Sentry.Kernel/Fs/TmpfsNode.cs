@@ -28,7 +28,7 @@ public sealed class TmpfsNode : Inode
     public (long Sec, long Nsec) Atime, Mtime, Ctime;
     /// <summary>An overlay upper directory that hides the lower directory it covers.</summary>
     public bool Opaque;
-    /// <summary>Pages that hold data (written, not holes): st_blocks counts these, as tmpfs does.</summary>
+    /// <summary>Pages allocated (written or fallocated, not holes): st_blocks and the file system's use count these, as tmpfs does.</summary>
     readonly PageSet _written = new();
     /// <summary>An O_TMPFILE file (no name yet) that linkat may still give a name.</summary>
     public bool Linkable;
@@ -61,8 +61,25 @@ public sealed class TmpfsNode : Inode
         st_ctime = Ctime.Sec, st_ctime_nsec = Ctime.Nsec,
     };
 
-    /// <summary>Records that [offset, offset+length) now holds data.</summary>
+    /// <summary>Records that [offset, offset+length) now holds data (its new pages were charged to the file system).</summary>
     public void MarkWritten(long offset, long length) => _written.Add(offset, length);
+
+    /// <summary>
+    /// Charges the file system for the pages of [offset, offset+length) not yet allocated and
+    /// returns how many bytes from <paramref name="offset"/> may be written: all of them, or, when
+    /// the file system fills up, those before the first page that does not fit (0: ENOSPC).
+    /// Caller holds the lock and calls <see cref="MarkWritten"/> for what it wrote.
+    /// </summary>
+    public long ChargeWrite(long offset, long length)
+    {
+        if (Fs.Charge(_written.CountMissing(offset, length))) return length;
+        long fit = _written.FitLength(offset, length, Fs.FreePages);
+        if (fit > 0) Fs.Charge(_written.CountMissing(offset, fit));
+        return fit;
+    }
+
+    /// <summary>Gives back the charge of [offset, offset+length) that <see cref="ChargeWrite"/> took when the write then failed.</summary>
+    public void UnchargeWrite(long offset, long length) => Fs.Uncharge(_written.CountMissing(offset, length));
 
     /// <summary>The file's data, made on first use (caller holds the lock).</summary>
     public SharedMemory Pages => _pages ??= new SharedMemory(Fs.Memory);
@@ -80,7 +97,7 @@ public sealed class TmpfsNode : Inode
         var cut = default(SharedMemory.Cut);
         if (size < Size)
         {
-            _written.RemoveFrom(size);
+            Fs.Uncharge(_written.RemoveFrom(size));
             if (_pages != null) cut = _pages.Remove(size, long.MaxValue);
         }
         Size = size;
@@ -101,7 +118,10 @@ public sealed class TmpfsNode : Inode
     /// <summary>Frees the data of a file that no name and no open description reaches any more (caller holds the lock).</summary>
     internal void ReleaseDataIfUnused()
     {
-        if (Nlink != 0 || _openFiles != 0 || _pages == null) return;
+        if (Nlink != 0 || _openFiles != 0) return;
+        // As on Linux, a removed file's space comes back when its last reference goes, not at unlink.
+        Fs.Uncharge(_written.Clear());
+        if (_pages == null) return;
         _pages.DecRef();
         _pages = null;
     }
@@ -326,7 +346,7 @@ public sealed class TmpfsNode : Inode
                 if (IsDir) return -Errno.EISDIR;
                 if (!IsFile) return -Errno.EINVAL;
                 if (attr.Size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
-                if (!Fs.Reserve(attr.Size - Size)) return -Errno.ENOSPC;
+                // Growing makes a hole, which takes no space: only written pages count.
                 cut = Truncate(attr.Size);
                 Mtime = Tmpfs.Now();
             }
@@ -346,14 +366,17 @@ public sealed class TmpfsNode : Inode
         lock (Lock)
         {
             long end = offset + length;
-            if (end > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+            if (end > Tmpfs.MaxFileSize || end < 0) return -Errno.EFBIG;
+            // fallocate allocates every page of the range or, when they do not all fit, none (as
+            // shmem_fallocate undoes a partial one). The first test saves walking a huge range.
+            if ((length >> 12) - _written.Count > Fs.FreePages || !Fs.Charge(_written.CountMissing(offset, length)))
+                return -Errno.ENOSPC;
+            _written.Add(offset, length);
             if (!keepSize && end > Size)
             {
-                if (!Fs.Reserve(end - Size)) return -Errno.ENOSPC;
                 Truncate(end);
                 Ctime = Tmpfs.Now();
             }
-            _written.Add(offset, Math.Min(end, Math.Max(Size, keepSize ? end : Size)) - offset);
         }
         return 0;
     }
@@ -364,7 +387,7 @@ public sealed class TmpfsNode : Inode
         lock (Lock)
         {
             if (offset < Size && _pages != null) cut = _pages.Remove(offset, Math.Min(Size, offset + Math.Min(length, long.MaxValue - offset)));
-            _written.RemoveWhole(offset, length);
+            Fs.Uncharge(_written.RemoveWhole(offset, length));
             Touch(true);
         }
         cut.Complete();
@@ -389,11 +412,13 @@ public sealed class TmpfsNode : Inode
     public override long StatFs(Span<long> st)
     {
         base.StatFs(st);
+        // As shmem_statfs: a file system without a limit (size=0) reports no block counts.
         lock (Lock)
-        {
-            st[2] = Fs.Capacity / 4096;                  // f_blocks
-            st[3] = st[4] = (Fs.Capacity - Fs.Used) / 4096; // f_bfree, f_bavail
-        }
+            if (Fs.LimitPages != 0)
+            {
+                st[2] = Fs.LimitPages;                   // f_blocks
+                st[3] = st[4] = Fs.FreePages;            // f_bfree, f_bavail
+            }
         return 0;
     }
 }

@@ -131,7 +131,7 @@ public sealed partial class MemoryManager
                 va = runEnd;
                 continue;
             }
-            long frame = _mem.Allocate(n);
+            long frame = _mem.AllocateRun(ref n);
             if (frame < 0) return -Errno.ENOMEM;
             if (v.File != null)
             {
@@ -140,7 +140,7 @@ public sealed partial class MemoryManager
             }
             for (int k = 0; k < n; k++)
                 _pages[va + (ulong)k * Page] = new Pte { Frame = frame + (long)k * PAGE_SIZE, Written = v.File != null };
-            va = runEnd;
+            va += (ulong)n * Page; // the whole run, or less when the memory file gave fewer pages
         }
         return 0;
     }

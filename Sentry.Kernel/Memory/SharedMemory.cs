@@ -135,7 +135,7 @@ public sealed class SharedMemory
             long end = offset + (long)pages * Page;
             for (long page = offset; NextMissing(ref page, end, out int n); page += (long)n * Page)
             {
-                long frame = _mem.Allocate(n);
+                long frame = _mem.AllocateRun(ref n);
                 if (frame < 0) return -Errno.ENOMEM;
                 byte[] bounce = ArrayPool<byte>.Shared.Rent(n * Page);
                 try
@@ -153,6 +153,31 @@ public sealed class SharedMemory
                 Adopt(page, n, frame);
             }
             return 0;
+        }
+    }
+
+    /// <summary>
+    /// SEEK_DATA and SEEK_HOLE over these pages, as Linux answers them for tmpfs (a page with a
+    /// frame is data, one without is a hole): the first offset at or after <paramref name="from"/>
+    /// and before <paramref name="end"/> (the file size) in data (<paramref name="data"/>) or in a
+    /// hole; -1 when there is no data there, <paramref name="end"/> when there is no hole.
+    /// Costs the smaller of the pages walked and the frames held, so a huge hole is cheap too.
+    /// </summary>
+    public long Seek(long from, long end, bool data)
+    {
+        lock (_frames)
+        {
+            long page = from & ~(long)(Page - 1);
+            if (data && (end - page) / Page > _frames.Count)
+            {
+                long first = -1;
+                foreach (long key in _frames.Keys)
+                    if (key >= page && key < end && (first < 0 || key < first)) first = key;
+                return first < 0 ? -1 : Math.Max(first, from);
+            }
+            for (; page < end; page += Page)
+                if (_frames.ContainsKey(page) == data) return Math.Max(page, from);
+            return data ? -1 : end;
         }
     }
 
@@ -203,7 +228,7 @@ public sealed class SharedMemory
         long end = offset + length;
         for (long page = offset & ~(long)(Page - 1); NextMissing(ref page, end, out int n); page += (long)n * Page)
         {
-            long frame = _mem.Allocate(n);
+            long frame = _mem.AllocateRun(ref n);
             if (frame < 0) return false;
             Adopt(page, n, frame);
         }

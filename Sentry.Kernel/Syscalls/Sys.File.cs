@@ -33,12 +33,16 @@ public static partial class Sys
         return ReadInto(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), -1);
     }
 
+    /// <summary>As rw_verify_area: a positional transfer whose end (with the count asked for) is past the largest offset is EINVAL.</summary>
+    static bool EndOverflows(long offset, ulong count) => count > (ulong)(long.MaxValue - offset);
+
     static long PRead64(Task t, in SyscallArgs a)
     {
         var f = t.Fds.Get(Fd(a.A0));
         if (f == null || !f.Readable) return -Errno.EBADF;
         if ((long)a.A3 < 0) return -Errno.EINVAL;
         if (!AccessOk(a.A1, a.A2)) return -Errno.EFAULT;
+        if (EndOverflows((long)a.A3, a.A2)) return -Errno.EINVAL;
         return ReadInto(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), (long)a.A3);
     }
 
@@ -87,6 +91,7 @@ public static partial class Sys
         if (f == null || !f.Writable) return -Errno.EBADF;
         if ((long)a.A3 < 0) return -Errno.EINVAL;
         if (!AccessOk(a.A1, a.A2)) return -Errno.EFAULT;
+        if (EndOverflows((long)a.A3, a.A2)) return -Errno.EINVAL;
         return WriteFrom(t, f, a.A1, (long)Math.Min(a.A2, (ulong)MAX_RW_COUNT), (long)a.A3);
     }
 

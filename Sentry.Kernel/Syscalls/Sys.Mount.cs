@@ -29,7 +29,12 @@ public static partial class Sys
         if (target.Node == null) return -Errno.ENOENT;
         // Propagation changes (mount --make-private /) have nothing to propagate to: one namespace.
         if ((flags & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE)) != 0) return 0;
-        if ((flags & MS_REMOUNT) != 0) return t.Sandbox.Mounts.MountedAt([.. Names(target.Path)]) != null ? 0 : -Errno.EINVAL;
+        if ((flags & MS_REMOUNT) != 0)
+        {
+            var mounted = t.Sandbox.Mounts.MountedAt([.. Names(target.Path)]);
+            if (mounted == null) return -Errno.EINVAL;
+            return mounted is TmpfsNode { Fs: var remounted } && mounted == remounted.Root ? RemountTmpfs(t, remounted, a.A4) : 0;
+        }
         Inode root;
         string source = "none", type, options = (flags & MS_RDONLY) != 0 ? "ro" : "rw";
         if ((flags & MS_BIND) != 0)
@@ -49,11 +54,16 @@ public static partial class Sys
             switch (type)
             {
                 case "tmpfs":
-                    var fs = new Tmpfs(t.Sandbox.Platform.Memory);
-                    fs.Root.OwnerUid = t.Uid;
-                    fs.Root.OwnerGid = t.Gid;
+                {
+                    r = ReadTmpfsOptions(t, a.A4, out var o);
+                    if (r < 0) return r;
+                    var fs = new Tmpfs(t.Sandbox.Platform.Memory, (uint)S_IFDIR | o.Mode) { LimitPages = o.LimitPages };
+                    fs.Root.OwnerUid = o.Uid ?? t.Uid;
+                    fs.Root.OwnerGid = o.Gid ?? t.Gid;
                     root = fs.Root;
+                    options += o.Shown(Tmpfs.RamPages);
                     break;
+                }
                 // Another view of the sandbox's own procfs or sysfs (a container's init mounting /proc).
                 case "proc":
                     root = new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC);
@@ -68,6 +78,38 @@ public static partial class Sys
             }
         }
         t.Sandbox.Mounts.Add(Names(target.Path), root, source, type, options);
+        return 0;
+    }
+
+    /// <summary>The tmpfs options in mount(2)'s data argument (none when it is null).</summary>
+    static long ReadTmpfsOptions(Task t, ulong data, out TmpfsOptions options)
+    {
+        string text = "";
+        options = default;
+        if (data != 0)
+        {
+            // Linux copies at most a page of options.
+            Span<byte> buf = stackalloc byte[4096];
+            int n = t.Mm.ReadCString(data, buf);
+            if (n < 0) return n;
+            text = System.Text.Encoding.UTF8.GetString(buf[..n]);
+        }
+        return TmpfsOptions.Parse(text, Tmpfs.RamPages, out options);
+    }
+
+    /// <summary>
+    /// mount -o remount,size=N of a tmpfs: a new limit, refused (EINVAL) as shmem_reconfigure
+    /// refuses it: below what is in use, or a limit for a file system mounted without one.
+    /// </summary>
+    static long RemountTmpfs(Task t, Tmpfs fs, ulong data)
+    {
+        long r = ReadTmpfsOptions(t, data, out var o);
+        if (r < 0 || !o.SizeGiven) return r;
+        lock (fs.Lock)
+        {
+            if (o.LimitPages != 0 && (fs.LimitPages == 0 || o.LimitPages < fs.UsedPages)) return -Errno.EINVAL;
+            fs.LimitPages = o.LimitPages;
+        }
         return 0;
     }
 
