@@ -69,6 +69,7 @@ public sealed class TmpfsFile : FileDescription, IMappable
     {
         if (offset + buffer.Length > Tmpfs.MaxFileSize) return -Errno.EFBIG;
         long end = offset + buffer.Length;
+        if (_node.SealsForbidWrite(end)) return -Errno.EPERM;
         if (end > _node.Size && !_node.Fs.Reserve(end - _node.Size)) return -Errno.ENOSPC;
         if (!_node.Pages.Write(offset, buffer))
         {
@@ -113,4 +114,5 @@ public sealed class TmpfsFile : FileDescription, IMappable
     void IMappable.DecRef() => Release();
     string IMappable.MapName => Path;
     SharedMemory? IMappable.SharedPages { get { lock (Lock) return _node.IsFile ? _node.Pages : null; } }
+    bool IMappable.SealedAgainstWrite { get { lock (Lock) return (_node.Seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0; } }
 }

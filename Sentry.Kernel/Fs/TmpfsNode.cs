@@ -9,7 +9,7 @@ namespace Sentry.Kernel.Fs;
 /// An inode of a tmpfs: a directory (children by name), a regular file (its pages in the memory
 /// file), a symlink, a FIFO or a device node. Fields are guarded by its file system's lock.
 /// </summary>
-public sealed class TmpfsNode : Inode
+public sealed partial class TmpfsNode : Inode
 {
     public required Tmpfs Fs { get; init; }
     public required ulong Ino { get; init; }
@@ -326,10 +326,13 @@ public sealed class TmpfsNode : Inode
                 if (IsDir) return -Errno.EISDIR;
                 if (!IsFile) return -Errno.EINVAL;
                 if (attr.Size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+                if (SealsForbidResize(attr.Size)) return -Errno.EPERM;
                 if (!Fs.Reserve(attr.Size - Size)) return -Errno.ENOSPC;
                 cut = Truncate(attr.Size);
                 Mtime = Tmpfs.Now();
             }
+            if (attr.Has(Vfs.SetAttr.Fields.Mode) && (Seals & Linux.F_SEAL_EXEC) != 0 && ((attr.Mode ^ FileMode) & 0x49 /* 0111 */) != 0)
+                return -Errno.EPERM;
             if (attr.Has(Vfs.SetAttr.Fields.Mode)) FileMode = (FileMode & (uint)Linux.S_IFMT) | (attr.Mode & 0xfff);
             if (attr.Has(Vfs.SetAttr.Fields.Uid)) OwnerUid = attr.Uid;
             if (attr.Has(Vfs.SetAttr.Fields.Gid)) OwnerGid = attr.Gid;
@@ -347,6 +350,8 @@ public sealed class TmpfsNode : Inode
         {
             long end = offset + length;
             if (end > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+            // shmem_fallocate: F_SEAL_GROW refuses any range past the end, even with FALLOC_FL_KEEP_SIZE.
+            if ((Seals & Linux.F_SEAL_GROW) != 0 && end > Size) return -Errno.EPERM;
             if (!keepSize && end > Size)
             {
                 if (!Fs.Reserve(end - Size)) return -Errno.ENOSPC;
@@ -363,6 +368,7 @@ public sealed class TmpfsNode : Inode
         var cut = default(SharedMemory.Cut);
         lock (Lock)
         {
+            if ((Seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0) return -Errno.EPERM;
             if (offset < Size && _pages != null) cut = _pages.Remove(offset, Math.Min(Size, offset + Math.Min(length, long.MaxValue - offset)));
             _written.RemoveWhole(offset, length);
             Touch(true);

@@ -197,7 +197,7 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>
     /// mmap(2) after argument validation: places and records a mapping. Returns the address or -errno.
     /// </summary>
-    public long Map(ulong addr, ulong length, int prot, int flags, IMappable? file, long offset, string? label = null)
+    public long Map(ulong addr, ulong length, int prot, int flags, IMappable? file, long offset, string? label = null, bool mayWrite = true)
     {
         lock (_lock)
         {
@@ -222,8 +222,10 @@ public sealed partial class MemoryManager : IDisposable
                 Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
                 Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
                 Shm = file != null ? file.SharedPages?.IncRef() : shared ? new SharedMemory(_mem) : null,
+                MayWrite = mayWrite,
             };
             file?.IncRef();
+            if (v.CountsAsWritable) v.Shm!.CountWritableMapping(1);
             if (v.Shm != null) MapsShared(v.Shm);
             Insert(v);
             return (long)addr;
@@ -311,6 +313,10 @@ public sealed partial class MemoryManager : IDisposable
         {
             ulong end = addr + PageUp(length);
             if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
+            // A shared mapping that may not write (read-only open, write-sealed file) never gets PROT_WRITE.
+            if ((prot & PROT_WRITE) != 0)
+                for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
+                    if (_vmas[i].Shared && !_vmas[i].MayWrite) return -Errno.EACCES;
             SplitAt(addr);
             SplitAt(end);
             // Pages already mapped in the platform take the new rights now; the rest get them at fault time.

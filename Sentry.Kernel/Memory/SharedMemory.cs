@@ -22,6 +22,8 @@ public sealed class SharedMemory
     /// <summary>Address spaces that have (or had) a VMA on these pages: the ones a truncation must reach.</summary>
     readonly HashSet<MemoryManager> _mappers = new();
     int _refs = 1;
+    /// <summary>VMAs that map these pages MAP_SHARED and may write them (Linux's i_mmap_writable): F_SEAL_WRITE waits for none.</summary>
+    int _writableMappings;
 
     public SharedMemory(MemoryFile mem) => _mem = mem;
 
@@ -280,6 +282,12 @@ public sealed class SharedMemory
     /// <summary>Records that <paramref name="mm"/> has a VMA on these pages; it says <see cref="Forget"/> when it goes away.</summary>
     internal void AddMapper(MemoryManager mm) { lock (_mappers) _mappers.Add(mm); }
     internal void Forget(MemoryManager mm) { lock (_mappers) _mappers.Remove(mm); }
+
+    /// <summary>Whether a shared mapping that may write these pages exists (F_ADD_SEALS F_SEAL_WRITE answers EBUSY).</summary>
+    public bool HasWritableMappings => Volatile.Read(ref _writableMappings) > 0;
+
+    /// <summary>Counts a shared VMA that may write (+1) or its end (-1).</summary>
+    internal void CountWritableMapping(int delta) => Interlocked.Add(ref _writableMappings, delta);
 
     public SharedMemory IncRef()
     {

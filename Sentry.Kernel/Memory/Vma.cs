@@ -12,6 +12,12 @@ public sealed class Vma
     /// <summary>PROT_* bits.</summary>
     public int Prot;
     public bool Shared;
+    /// <summary>
+    /// VM_MAYWRITE: whether mprotect may add PROT_WRITE. A shared file mapping may write only when its
+    /// file was open for writing and is not write-sealed; such a mapping counts in its pages'
+    /// writable mappings for as long as it exists, whatever its current protection (as Linux counts).
+    /// </summary>
+    public bool MayWrite = true;
     /// <summary>Backing file, or null for anonymous memory.</summary>
     public IMappable? File;
     /// <summary>File offset of <see cref="Start"/>.</summary>
@@ -29,6 +35,9 @@ public sealed class Vma
 
     public ulong Length => End - Start;
 
+    /// <summary>A shared mapping of a file's pages that may write them.</summary>
+    internal bool CountsAsWritable => Shared && MayWrite && File != null && Shm != null;
+
     /// <summary>
     /// A private mapping of a file that may change under it (tmpfs, a volume): until a page is
     /// written it must keep the cache's frame to see the file's changes. The read-only lower
@@ -39,6 +48,7 @@ public sealed class Vma
     /// <summary>Drops the VMA's references; a shared mapping's stores reach a volume's host file first (munmap, exit).</summary>
     public void Release()
     {
+        if (CountsAsWritable) Shm!.CountWritableMapping(-1);
         if (Shared) Shm?.WriteBack();
         Shm?.DecRef();
         File?.DecRef();
@@ -49,6 +59,7 @@ public sealed class Vma
     {
         File?.IncRef();
         Shm?.IncRef();
+        if (CountsAsWritable) Shm!.CountWritableMapping(1);
         return (Vma)MemberwiseClone();
     }
 

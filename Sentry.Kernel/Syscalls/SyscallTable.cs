@@ -31,6 +31,7 @@ public static class SyscallTable
         Sys.RegisterLock(t);
         Sys.RegisterMount(t);
         Sys.RegisterSocket(t);
+        Sys.RegisterMemfd(t);
         return t;
     }
 

@@ -1,0 +1,229 @@
+/* The Linux surface beyond the foundation calls, one MODE per family, each
+ * printing only deterministic facts (errno names, flags, sizes, relations):
+ *
+ *   surface memfd       memfd_create, its /proc/self/fd name, seals
+ *   surface membarrier  membarrier commands
+ *   surface sched       scheduling policies, nice values, I/O priorities, affinity
+ *   surface mlock       mincore, mlock family, pkeys, NUMA policies
+ *   surface vm          process_vm_readv/process_vm_writev
+ *   surface rseq        rseq registration
+ *
+ * Calls go through syscall(2) with constants spelled out, since musl ships
+ * neither wrappers for all of them nor <linux/> headers. */
+#include "proctest.h"
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#endif
+#ifndef F_GET_SEALS
+#define F_GET_SEALS 1034
+#endif
+#ifndef F_SEAL_SEAL
+#define F_SEAL_SEAL 0x0001
+#endif
+#ifndef F_SEAL_SHRINK
+#define F_SEAL_SHRINK 0x0002
+#endif
+#ifndef F_SEAL_GROW
+#define F_SEAL_GROW 0x0004
+#endif
+#ifndef F_SEAL_WRITE
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+static long memfd(const char *name, unsigned flags) { return syscall(319, name, flags); }
+
+static void show_link(const char *label, int fd)
+{
+    char path[64], target[512];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0) {
+        printf("%s: %s\n", label, errname(errno));
+        return;
+    }
+    target[n] = 0;
+    printf("%s: %s\n", label, target);
+}
+
+static void show_seals(const char *label, int fd)
+{
+    long r = fcntl(fd, F_GET_SEALS);
+    if (r < 0)
+        printf("%s: %s\n", label, errname(errno));
+    else
+        printf("%s: %#lx\n", label, r);
+}
+
+static void memfd_mode(void)
+{
+    /* Creation: flags, names, bad arguments. */
+    int fd = memfd("surface", 0);
+    must(fd >= 0, "memfd_create");
+    show_link("link", fd);
+    printf("cloexec without MFD_CLOEXEC: %s\n", fcntl(fd, F_GETFD) & FD_CLOEXEC ? "yes" : "no");
+    printf("access mode: %s\n", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR ? "O_RDWR" : "other");
+    struct stat st;
+    must(fstat(fd, &st) == 0, "fstat");
+    printf("mode: %o size: %ld nlink: %ld uid matches: %s\n", st.st_mode, (long)st.st_size, (long)st.st_nlink,
+           st.st_uid == geteuid() ? "yes" : "no");
+    show_seals("seals without MFD_ALLOW_SEALING", fd);
+    report("add seal without MFD_ALLOW_SEALING", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+    close(fd);
+
+    fd = memfd("", MFD_CLOEXEC);
+    show_link("empty name link", fd);
+    printf("cloexec with MFD_CLOEXEC: %s\n", fcntl(fd, F_GETFD) & FD_CLOEXEC ? "yes" : "no");
+    close(fd);
+
+    char name[300];
+    memset(name, 'n', sizeof name);
+    name[249] = 0;
+    fd = memfd(name, 0);
+    report("249-byte name", fd);
+    close(fd);
+    name[249] = 'n';
+    name[250] = 0;
+    report("250-byte name", memfd(name, 0));
+    report("bad flags", memfd("x", 0x100));
+    report("MFD_EXEC|MFD_NOEXEC_SEAL", memfd("x", MFD_EXEC | MFD_NOEXEC_SEAL));
+    report("bad name pointer", memfd((const char *)KERNEL_ADDR, 0));
+    report("null name", memfd(NULL, 0));
+
+    fd = memfd("noexec", MFD_NOEXEC_SEAL);
+    must(fd >= 0, "memfd noexec");
+    fstat(fd, &st);
+    printf("MFD_NOEXEC_SEAL mode: %o\n", st.st_mode & 07777);
+    show_seals("MFD_NOEXEC_SEAL seals", fd);
+    report("chmod +x under F_SEAL_EXEC", fchmod(fd, 0755));
+    close(fd);
+
+    /* Reads, writes and a second open through the magic link share the data. */
+    fd = memfd("data", MFD_ALLOW_SEALING);
+    must(fd >= 0, "memfd sealing");
+    report_val("write", write(fd, "hello memfd", 11));
+    char path[64], buf[32] = { 0 };
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int again = open(path, O_RDONLY);
+    report("reopen through /proc/self/fd", again);
+    report_val("read through reopen", read(again, buf, sizeof buf - 1));
+    printf("data: %s\n", buf);
+    show_seals("reopen seals", again);
+    report("add seal on read-only open", fcntl(again, F_ADD_SEALS, F_SEAL_GROW));
+    close(again);
+
+    /* Seals one by one, with what each forbids. */
+    show_seals("initial seals", fd);
+    report("add unknown seal", fcntl(fd, F_ADD_SEALS, 0x100));
+    report("add F_SEAL_SHRINK", fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK));
+    report("shrink", ftruncate(fd, 4));
+    report("grow", ftruncate(fd, 8192));
+    report("add F_SEAL_GROW", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
+    report("grow under F_SEAL_GROW", ftruncate(fd, 16384));
+    report("same size under both", ftruncate(fd, 8192));
+    report_val("write inside the size", pwrite(fd, "x", 1, 100));
+    report("write past the end", pwrite(fd, "x", 1, 8192));
+    report("fallocate past the end", fallocate(fd, 0, 8000, 4096));
+    report("fallocate keep size past the end", fallocate(fd, FALLOC_FL_KEEP_SIZE, 8000, 4096));
+
+    /* F_SEAL_WRITE needs no writable shared mapping. */
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    must(m != MAP_FAILED, "mmap shared");
+    report("add F_SEAL_WRITE with a writable shared mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+    munmap(m, 8192);
+    m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    must(m != MAP_FAILED, "mmap private");
+    report("add F_SEAL_WRITE with a private mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+    show_seals("seals now", fd);
+    m[0] = 'p';
+    printf("private mapping still writable: %c\n", m[0]);
+    munmap(m, 8192);
+    report("write under F_SEAL_WRITE", write(fd, "x", 1));
+    report("pwrite under F_SEAL_WRITE", pwrite(fd, "x", 1, 0));
+    report("punch hole under F_SEAL_WRITE", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096));
+    m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    printf("shared writable map under F_SEAL_WRITE: %s\n", m == MAP_FAILED ? errname(errno) : "mapped");
+    m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+    printf("shared read-only map under F_SEAL_WRITE: %s\n", m == MAP_FAILED ? errname(errno) : "mapped");
+    if (m != MAP_FAILED) {
+        report("mprotect it writable", mprotect(m, 8192, PROT_READ | PROT_WRITE));
+        printf("reads: %.5s\n", m);
+        munmap(m, 8192);
+    }
+    report_val("read under F_SEAL_WRITE", pread(fd, buf, 5, 0));
+    report("add F_SEAL_SEAL", fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL));
+    report("add after F_SEAL_SEAL", fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+    show_seals("final seals", fd);
+    close(fd);
+
+    /* F_SEAL_FUTURE_WRITE: existing writable mappings keep working, new ones are refused. */
+    fd = memfd("future", MFD_ALLOW_SEALING);
+    must(ftruncate(fd, 4096) == 0, "ftruncate");
+    m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    must(m != MAP_FAILED, "mmap shared");
+    report("add F_SEAL_FUTURE_WRITE with a writable shared mapping", fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+    strcpy(m, "old map");
+    printf("old mapping writes: %s\n", m);
+    report("write under F_SEAL_FUTURE_WRITE", write(fd, "x", 1));
+    char *m2 = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    printf("new shared writable map: %s\n", m2 == MAP_FAILED ? errname(errno) : "mapped");
+    m2 = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    printf("new private writable map: %s\n", m2 == MAP_FAILED ? errname(errno) : "mapped");
+    if (m2 != MAP_FAILED)
+        printf("private copy reads: %s\n", m2);
+    report("add F_SEAL_WRITE over it", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+    munmap(m, 4096);
+    report("add F_SEAL_WRITE after unmap", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+    show_seals("future seals", fd);
+    close(fd);
+
+    /* Seals on other files: a tmpfs file has F_SEAL_SEAL, other files none at all. */
+    int shm = open("/dev/shm/surface-seal", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (shm >= 0) {
+        show_seals("tmpfs file seals", shm);
+        report("tmpfs file add seal", fcntl(shm, F_ADD_SEALS, F_SEAL_GROW));
+        close(shm);
+        unlink("/dev/shm/surface-seal");
+    }
+    int pfd[2];
+    must(pipe(pfd) == 0, "pipe");
+    show_seals("pipe seals", pfd[0]);
+    report("pipe add seal", fcntl(pfd[1], F_ADD_SEALS, F_SEAL_GROW));
+    report("bad fd seals", fcntl(-1, F_GET_SEALS));
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc == 2 && strcmp(argv[1], "memfd") == 0) memfd_mode();
+    else {
+        fprintf(stderr, "usage: surface memfd|membarrier|sched|mlock|vm|rseq\n");
+        return 2;
+    }
+    printf("done\n");
+    return 0;
+}
