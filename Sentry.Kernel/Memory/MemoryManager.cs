@@ -65,6 +65,8 @@ public sealed partial class MemoryManager : IDisposable
     public ulong MmapTop { get; set; }
     public ulong BrkStart { get; private set; }
     public ulong Brk { get; private set; }
+    /// <summary>membarrier(2) REGISTER_* commands this address space made (Linux keeps them per mm: fork copies them, exec starts afresh).</summary>
+    public int MembarrierRegistrations;
 
     public MemoryManager(IPlatform platform, IAddressSpace? addressSpace)
         : this(platform.Memory, platform.MinUserAddress, platform.MaxUserAddress & ~(Page - 1))
@@ -112,7 +114,7 @@ public sealed partial class MemoryManager : IDisposable
             }
             foreach (var v in _vmas)
                 if (!v.Shared && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
-            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout };
+            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout, MembarrierRegistrations = MembarrierRegistrations };
             foreach (var v in _vmas)
             {
                 child._vmas.Add(v.Clone());

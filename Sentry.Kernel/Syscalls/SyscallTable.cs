@@ -32,6 +32,7 @@ public static class SyscallTable
         Sys.RegisterMount(t);
         Sys.RegisterSocket(t);
         Sys.RegisterMemfd(t);
+        Sys.RegisterMembarrier(t);
         return t;
     }
 

@@ -12,6 +12,7 @@
  * neither wrappers for all of them nor <linux/> headers. */
 #include "proctest.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -216,10 +217,76 @@ static void memfd_mode(void)
     report("bad fd seals", fcntl(-1, F_GET_SEALS));
 }
 
+/* membarrier(2) commands (include/uapi/linux/membarrier.h). */
+enum {
+    MB_QUERY = 0, MB_GLOBAL = 1, MB_GLOBAL_EXPEDITED = 2, MB_REGISTER_GLOBAL_EXPEDITED = 4,
+    MB_PRIVATE_EXPEDITED = 8, MB_REGISTER_PRIVATE_EXPEDITED = 16, MB_PRIVATE_EXPEDITED_SYNC_CORE = 32,
+    MB_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE = 64, MB_PRIVATE_EXPEDITED_RSEQ = 128,
+    MB_REGISTER_PRIVATE_EXPEDITED_RSEQ = 256, MB_GET_REGISTRATIONS = 512,
+};
+
+static void wait_child(pid_t pid)
+{
+    int status;
+    must(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit");
+}
+
+static long membarrier(int cmd, unsigned flags, int cpu) { return syscall(324, cmd, flags, cpu); }
+
+static volatile int spin_stop;
+static void *spinner(void *arg)
+{
+    (void)arg;
+    while (!spin_stop)
+        ;
+    return NULL;
+}
+
+static void membarrier_mode(void)
+{
+    report_val("query", membarrier(MB_QUERY, 0, 0));
+    report("query with flags", membarrier(MB_QUERY, 1, 0));
+    report("unknown command", membarrier(3, 0, 0));
+    report("negative command", membarrier(-1, 0, 0));
+    report_val("registrations at start", membarrier(MB_GET_REGISTRATIONS, 0, 0));
+    report("private expedited unregistered", membarrier(MB_PRIVATE_EXPEDITED, 0, 0));
+    report("sync core unregistered", membarrier(MB_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0));
+    report("global", membarrier(MB_GLOBAL, 0, 0));
+    report("global with flags", membarrier(MB_GLOBAL, 2, 0));
+    report("global expedited unregistered", membarrier(MB_GLOBAL_EXPEDITED, 0, 0));
+    report("register global expedited", membarrier(MB_REGISTER_GLOBAL_EXPEDITED, 0, 0));
+    report("register private expedited", membarrier(MB_REGISTER_PRIVATE_EXPEDITED, 0, 0));
+    report("register private expedited again", membarrier(MB_REGISTER_PRIVATE_EXPEDITED, 0, 0));
+    report("register sync core", membarrier(MB_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0));
+    report_val("registrations", membarrier(MB_GET_REGISTRATIONS, 0, 0));
+    report("get registrations with flags", membarrier(MB_GET_REGISTRATIONS, 1, 0));
+
+    /* With another thread running user code on another CPU. */
+    pthread_t th;
+    must(pthread_create(&th, NULL, spinner, NULL) == 0, "pthread_create");
+    int ok = 1;
+    for (int i = 0; i < 20; i++)
+        ok &= membarrier(MB_PRIVATE_EXPEDITED, 0, 0) == 0 && membarrier(MB_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
+    yesno("expedited barriers with a running thread", ok);
+    report("global expedited", membarrier(MB_GLOBAL_EXPEDITED, 0, 0));
+    spin_stop = 1;
+    pthread_join(th, NULL);
+    report("private expedited with flags", membarrier(MB_PRIVATE_EXPEDITED, 1, 0));
+
+    pid_t pid = fork();
+    if (pid == 0) {
+        report_val("child registrations", membarrier(MB_GET_REGISTRATIONS, 0, 0));
+        report("child private expedited", membarrier(MB_PRIVATE_EXPEDITED, 0, 0));
+        _exit(0);
+    }
+    wait_child(pid);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 2 && strcmp(argv[1], "memfd") == 0) memfd_mode();
+    else if (argc == 2 && strcmp(argv[1], "membarrier") == 0) membarrier_mode();
     else {
         fprintf(stderr, "usage: surface memfd|membarrier|sched|mlock|vm|rseq\n");
         return 2;
