@@ -68,7 +68,7 @@ public static class Linux
 
     // resource
     public const int RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_RSS = 5,
-        RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9, RLIMIT_NLIMITS = 16;
+        RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9, RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14, RLIMIT_NLIMITS = 16;
     public const ulong RLIM_INFINITY = ulong.MaxValue;
 
     // signals

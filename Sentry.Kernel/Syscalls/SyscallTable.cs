@@ -33,6 +33,7 @@ public static class SyscallTable
         Sys.RegisterSocket(t);
         Sys.RegisterMemfd(t);
         Sys.RegisterMembarrier(t);
+        Sys.RegisterSched(t);
         return t;
     }
 

@@ -51,6 +51,9 @@ public sealed partial class Task : IWaiter
     public bool NoNewPrivs { get; set; }
     public bool ChildSubreaper { get; set; }
 
+    /// <summary>Scheduling policy, nice, I/O priority and affinity (recorded and reported back).</summary>
+    public Scheduling Sched { get; set; } = new();
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public ulong RobustListLen { get; set; }

@@ -13,6 +13,8 @@
 #include "proctest.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -282,11 +284,214 @@ static void membarrier_mode(void)
     wait_child(pid);
 }
 
+/* Scheduling (include/uapi/linux/sched.h, sched/types.h, ioprio.h). */
+enum { SCHED_OTHER_ = 0, SCHED_FIFO_ = 1, SCHED_RR_ = 2, SCHED_BATCH_ = 3, SCHED_IDLE_ = 5, SCHED_DEADLINE_ = 6 };
+#define SCHED_RESET_ON_FORK_ 0x40000000
+struct sched_attr_ {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    uint32_t sched_util_min, sched_util_max;
+};
+
+static void show_policy(const char *label)
+{
+    long pol = syscall(SYS_sched_getscheduler, 0);
+    int prio = -1;
+    long r = syscall(SYS_sched_getparam, 0, &prio);
+    printf("%s: policy %#lx priority %d%s\n", label, pol, prio, r < 0 ? " (getparam failed)" : "");
+}
+
+static void show_attr(const char *label, unsigned size)
+{
+    struct sched_attr_ a;
+    memset(&a, 0xff, sizeof a);
+    long r = syscall(SYS_sched_getattr, 0, &a, size, 0);
+    if (r < 0)
+        printf("%s: %s\n", label, errname(errno));
+    else
+        printf("%s: size %u policy %u flags %#llx nice %d priority %u runtime %llu\n", label, a.size, a.sched_policy,
+               (unsigned long long)a.sched_flags, a.sched_nice, a.sched_priority, (unsigned long long)a.sched_runtime);
+}
+
+static int cpu_count(const cpu_set_t *s)
+{
+    return CPU_COUNT(s);
+}
+
+static void sched_mode(void)
+{
+    /* A process group of its own, so PRIO_PGRP and IOPRIO_WHO_PGRP reach only this process. */
+    if (getpgrp() != getpid())
+        must(setpgid(0, 0) == 0, "setpgid");
+    show_policy("initial");
+    for (int pol = -1; pol <= 7; pol++) {
+        char label[48];
+        snprintf(label, sizeof label, "priority range of %d", pol);
+        long lo = syscall(SYS_sched_get_priority_min, pol), hi = syscall(SYS_sched_get_priority_max, pol);
+        if (lo < 0 || hi < 0)
+            printf("%s: %s\n", label, errname(errno));
+        else
+            printf("%s: %ld..%ld\n", label, lo, hi);
+    }
+    int prio = 10;
+    report("setscheduler FIFO 10", syscall(SYS_sched_setscheduler, 0, SCHED_FIFO_, &prio));
+    show_policy("after FIFO");
+    struct timespec ts = { -1, -1 };
+    report("rr_get_interval FIFO", syscall(SYS_sched_rr_get_interval, 0, &ts));
+    printf("FIFO interval: %ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+    prio = 20;
+    report("setparam 20", syscall(SYS_sched_setparam, 0, &prio));
+    show_policy("after setparam");
+    prio = 5;
+    report("setscheduler RR 5", syscall(SYS_sched_setscheduler, 0, SCHED_RR_, &prio));
+    report("rr_get_interval RR", syscall(SYS_sched_rr_get_interval, 0, &ts));
+    printf("RR interval: %ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+    show_attr("attr under RR", 56);
+    prio = 0;
+    report("setscheduler BATCH|RESET_ON_FORK", syscall(SYS_sched_setscheduler, 0, SCHED_BATCH_ | SCHED_RESET_ON_FORK_, &prio));
+    show_policy("after BATCH");
+    show_attr("attr under BATCH", 56);
+    report("setscheduler IDLE", syscall(SYS_sched_setscheduler, 0, SCHED_IDLE_, &prio));
+    show_policy("after IDLE");
+    report("setscheduler OTHER", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER_, &prio));
+    show_policy("after OTHER");
+    report("rr_get_interval OTHER", syscall(SYS_sched_rr_get_interval, 0, &ts));
+    printf("OTHER interval under a second: %s\n", ts.tv_sec == 0 ? "yes" : "no");
+    prio = 5;
+    report("OTHER with priority 5", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER_, &prio));
+    prio = 0;
+    report("FIFO with priority 0", syscall(SYS_sched_setscheduler, 0, SCHED_FIFO_, &prio));
+    prio = 100;
+    report("FIFO with priority 100", syscall(SYS_sched_setscheduler, 0, SCHED_FIFO_, &prio));
+    prio = 0;
+    report("unknown policy", syscall(SYS_sched_setscheduler, 0, 9, &prio));
+    report("negative pid", syscall(SYS_sched_setscheduler, -1, SCHED_OTHER_, &prio));
+    report("unknown pid", syscall(SYS_sched_setscheduler, 999999, SCHED_OTHER_, &prio));
+    report("null param", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER_, NULL));
+    report("bad param", syscall(SYS_sched_setscheduler, 0, SCHED_OTHER_, KERNEL_ADDR));
+    report("getparam bad pointer", syscall(SYS_sched_getparam, 0, KERNEL_ADDR));
+    report("getparam unknown pid", syscall(SYS_sched_getparam, 999999, &prio));
+    report("getscheduler negative pid", syscall(SYS_sched_getscheduler, -1));
+    report("rr_get_interval bad pointer", syscall(SYS_sched_rr_get_interval, 0, KERNEL_ADDR));
+
+    /* sched_setattr / sched_getattr. */
+    show_attr("attr", 56);
+    show_attr("attr VER0 size", 48);
+    show_attr("attr big size", 64);
+    show_attr("attr small size", 40);
+    struct sched_attr_ a = { 0 };
+    a.size = 48;
+    a.sched_policy = SCHED_OTHER_;
+    a.sched_nice = 7;
+    report("setattr nice 7", syscall(SYS_sched_setattr, 0, &a, 0));
+    show_attr("attr after nice", 56);
+    report_val("getpriority after setattr", syscall(SYS_getpriority, 0, 0));
+    a.size = 8;
+    report("setattr tiny size", syscall(SYS_sched_setattr, 0, &a, 0));
+    a.size = 48;
+    report("setattr flags", syscall(SYS_sched_setattr, 0, &a, 1));
+    a.sched_flags = 0x1000;
+    report("setattr unknown sched_flags", syscall(SYS_sched_setattr, 0, &a, 0));
+    a.sched_flags = 0;
+    a.sched_policy = 9;
+    report("setattr unknown policy", syscall(SYS_sched_setattr, 0, &a, 0));
+    a.sched_policy = SCHED_FIFO_;
+    a.sched_priority = 3;
+    report("setattr FIFO 3", syscall(SYS_sched_setattr, 0, &a, 0));
+    show_policy("after setattr FIFO");
+    a.sched_policy = SCHED_OTHER_;
+    a.sched_priority = 0;
+    a.sched_nice = 0;
+    report("setattr OTHER", syscall(SYS_sched_setattr, 0, &a, 0));
+    report("getattr flags", syscall(SYS_sched_getattr, 0, &a, 56, 1));
+    report("getattr bad pointer", syscall(SYS_sched_getattr, 0, KERNEL_ADDR, 56, 0));
+
+    /* Nice values. */
+    errno = 0;
+    report_val("getpriority raw", syscall(SYS_getpriority, 0, 0));
+    report("setpriority 5", syscall(SYS_setpriority, 0, 0, 5));
+    report_val("getpriority after 5", syscall(SYS_getpriority, 0, 0));
+    report("setpriority 50 (clamped)", syscall(SYS_setpriority, 0, 0, 50));
+    report_val("getpriority after 50", syscall(SYS_getpriority, 0, 0));
+    report("setpriority -3", syscall(SYS_setpriority, 0, 0, -3));
+    report_val("getpriority pgrp", syscall(SYS_getpriority, 1, 0));
+    /* PRIO_USER reaches every process of the uid on the host: only a uid nobody has. */
+    report("getpriority user without processes", syscall(SYS_getpriority, 2, 54321));
+    report("setpriority user without processes", syscall(SYS_setpriority, 2, 54321, 0));
+    report("setpriority pgrp 2", syscall(SYS_setpriority, 1, 0, 2));
+    report_val("getpriority after pgrp", syscall(SYS_getpriority, 0, 0));
+    report("getpriority bad which", syscall(SYS_getpriority, 3, 0));
+    report("getpriority unknown pid", syscall(SYS_getpriority, 0, 999999));
+    report("setpriority unknown pgrp", syscall(SYS_setpriority, 1, 999999, 0));
+    pid_t pid = fork();
+    if (pid == 0) {
+        report_val("child inherits nice", syscall(SYS_getpriority, 0, 0));
+        _exit(0);
+    }
+    wait_child(pid);
+    syscall(SYS_setpriority, 0, 0, 0);
+
+    /* I/O priorities: IOPRIO_WHO_PROCESS = 1, class << 13 | data. */
+    report_val("ioprio_get", syscall(SYS_ioprio_get, 1, 0));
+    report("ioprio_set BE 3", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 3));
+    report_val("ioprio_get after BE 3", syscall(SYS_ioprio_get, 1, 0));
+    report("ioprio_set RT 1", syscall(SYS_ioprio_set, 1, 0, (1 << 13) | 1));
+    report_val("ioprio_get after RT", syscall(SYS_ioprio_get, 1, 0));
+    report("ioprio_set IDLE", syscall(SYS_ioprio_set, 1, 0, 3 << 13));
+    report_val("ioprio_get after IDLE", syscall(SYS_ioprio_get, 1, 0));
+    report("ioprio_set BE 8", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 8));
+    report("ioprio_set class 5", syscall(SYS_ioprio_set, 1, 0, 5 << 13));
+    report("ioprio_set bad who", syscall(SYS_ioprio_set, 9, 0, 2 << 13));
+    report("ioprio_get bad who", syscall(SYS_ioprio_get, 9, 0));
+    report("ioprio_get unknown pid", syscall(SYS_ioprio_get, 1, 999999));
+    report_val("ioprio_get pgrp", syscall(SYS_ioprio_get, 2, 0));
+    report("ioprio_set NONE", syscall(SYS_ioprio_set, 1, 0, 0));
+    report_val("ioprio_get after NONE", syscall(SYS_ioprio_get, 1, 0));
+
+    /* Affinity. */
+    cpu_set_t all, one, got;
+    must(sched_getaffinity(0, sizeof all, &all) == 0, "sched_getaffinity");
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    report("setaffinity cpu 0", syscall(SYS_sched_setaffinity, 0, sizeof one, &one));
+    /* The kernel writes only its own mask size: the rest must be cleared first. */
+    CPU_ZERO(&got);
+    long n = syscall(SYS_sched_getaffinity, 0, sizeof got, &got);
+    printf("getaffinity after: %d cpus, cpu 0 %s\n", n > 0 ? cpu_count(&got) : -1, CPU_ISSET(0, &got) ? "set" : "clear");
+    unsigned cpu = 99;
+    syscall(SYS_getcpu, &cpu, NULL, NULL);
+    printf("getcpu in the mask: %s\n", cpu == 0 ? "yes" : "no");
+    cpu_set_t none;
+    CPU_ZERO(&none);
+    report("setaffinity empty", syscall(SYS_sched_setaffinity, 0, sizeof none, &none));
+    CPU_ZERO(&none);
+    CPU_SET(1000, &none);
+    report("setaffinity offline cpu only", syscall(SYS_sched_setaffinity, 0, sizeof none, &none));
+    report("setaffinity bad pointer", syscall(SYS_sched_setaffinity, 0, sizeof none, KERNEL_ADDR));
+    report("setaffinity unknown pid", syscall(SYS_sched_setaffinity, 999999, sizeof one, &one));
+    pid = fork();
+    if (pid == 0) {
+        CPU_ZERO(&got);
+        n = syscall(SYS_sched_getaffinity, 0, sizeof got, &got);
+        printf("child inherits affinity: %d cpus\n", n > 0 ? cpu_count(&got) : -1);
+        _exit(0);
+    }
+    wait_child(pid);
+    report("setaffinity all", syscall(SYS_sched_setaffinity, 0, sizeof all, &all));
+    CPU_ZERO(&got);
+    n = syscall(SYS_sched_getaffinity, 0, sizeof got, &got);
+    yesno("getaffinity restored", n > 0 && CPU_EQUAL(&got, &all));
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 2 && strcmp(argv[1], "memfd") == 0) memfd_mode();
     else if (argc == 2 && strcmp(argv[1], "membarrier") == 0) membarrier_mode();
+    else if (argc == 2 && strcmp(argv[1], "sched") == 0) sched_mode();
     else {
         fprintf(stderr, "usage: surface memfd|membarrier|sched|mlock|vm|rseq\n");
         return 2;
