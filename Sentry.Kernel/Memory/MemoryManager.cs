@@ -115,9 +115,12 @@ public sealed partial class MemoryManager : IDisposable
             foreach (var v in _vmas)
                 if (!v.Shared && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
             var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout, MembarrierRegistrations = MembarrierRegistrations };
+            // mlock does not survive fork (the child's VMAs are unlocked), mlockall(MCL_FUTURE) neither.
             foreach (var v in _vmas)
             {
-                child._vmas.Add(v.Clone());
+                var c = v.Clone();
+                c.Locked = false;
+                child._vmas.Add(c);
                 if (v.Shm != null) child.MapsShared(v.Shm);
             }
             child._pages.EnsureCapacity(_pages.Count);
@@ -224,7 +227,7 @@ public sealed partial class MemoryManager : IDisposable
                 Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
                 Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
                 Shm = file != null ? file.SharedPages?.IncRef() : shared ? new SharedMemory(_mem) : null,
-                MayWrite = mayWrite,
+                MayWrite = mayWrite, Locked = LockFuture,
             };
             file?.IncRef();
             if (v.CountsAsWritable) v.Shm!.CountWritableMapping(1);

@@ -158,6 +158,9 @@ public sealed class SharedMemory
         }
     }
 
+    /// <summary>Whether the page at <paramref name="offset"/> (page aligned) holds a frame (mincore).</summary>
+    public bool HasFrame(long offset) { lock (_frames) return _frames.ContainsKey(offset); }
+
     /// <summary>Number of pages that hold a frame.</summary>
     public long Pages { get { lock (_frames) return _frames.Count; } }
 

@@ -30,6 +30,11 @@ public sealed class Vma
     /// memory and for files without a cache (their pages are copied).
     /// </summary>
     public SharedMemory? Shm;
+    /// <summary>mlock(2)ed (VM_LOCKED): counted in VmLck and against RLIMIT_MEMLOCK.</summary>
+    public bool Locked;
+    /// <summary>mbind(2) policy (MPOL_* mode with its flags) and node mask; 0 and 0 is MPOL_DEFAULT.</summary>
+    public int PolicyMode;
+    public ulong PolicyNodes;
     /// <summary>Label in /proc/self/maps ([heap], [stack]) for anonymous areas.</summary>
     public string? Label;
 

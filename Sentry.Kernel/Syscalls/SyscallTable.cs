@@ -34,6 +34,8 @@ public static class SyscallTable
         Sys.RegisterMemfd(t);
         Sys.RegisterMembarrier(t);
         Sys.RegisterSched(t);
+        Sys.RegisterMlock(t);
+        Sys.RegisterMempolicy(t);
         return t;
     }
 

@@ -31,7 +31,7 @@ public sealed class SyscallProgramTests(string platform) : PlatformFixture(platf
 
     // surface: the calls beyond the foundation (tests/programs/surface.c), one mode per family.
     [Test]
-    public void SurfaceMatchesNative([Values("memfd", "membarrier", "sched")] string mode, [Values] Flavour flavour)
+    public void SurfaceMatchesNative([Values("memfd", "membarrier", "sched", "mlock")] string mode, [Values] Flavour flavour)
     {
         var exe = TestPrograms.Get("surface", flavour);
         var native = Native(exe, mode);

@@ -486,12 +486,98 @@ static void sched_mode(void)
     yesno("getaffinity restored", n > 0 && CPU_EQUAL(&got, &all));
 }
 
+/* mincore, the mlock family, protection keys and NUMA policies. */
+static void mlock_mode(void)
+{
+    long page = 4096;
+    unsigned char *m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    must(m != MAP_FAILED, "mmap");
+    m[0] = 1;
+    m[2 * page] = 1;
+    unsigned char vec[4] = { 9, 9, 9, 9 };
+    report("mincore", syscall(SYS_mincore, m, 4 * page, vec));
+    /* Untouched neighbours may be resident or not (fault-around is the kernel's choice): only touched pages are certain. */
+    yesno("touched pages resident", (vec[0] & 1) && (vec[2] & 1));
+    yesno("only the low bit used", ((vec[0] | vec[1] | vec[2] | vec[3]) & ~1) == 0);
+    report("mincore unaligned", syscall(SYS_mincore, m + 1, page, vec));
+    report("mincore unmapped", syscall(SYS_mincore, unmapped_page(), page, vec));
+    report("mincore bad vector", syscall(SYS_mincore, m, page, KERNEL_ADDR));
+    report("mincore zero length", syscall(SYS_mincore, m, 0, vec));
+    report("mincore kernel range", syscall(SYS_mincore, KERNEL_ADDR, page, vec));
+
+    report("mlock", syscall(SYS_mlock, m, 2 * page));
+    report("mlock unaligned", syscall(SYS_mlock, m + 10, page));
+    report("mlock unmapped", syscall(SYS_mlock, unmapped_page(), page));
+    report("munlock", syscall(SYS_munlock, m, 4 * page));
+    report("mlock2 MLOCK_ONFAULT", syscall(SYS_mlock2, m, page, 1));
+    report("mlock2 bad flags", syscall(SYS_mlock2, m, page, 2));
+    report("mlockall current", syscall(SYS_mlockall, 1));
+    report("mlockall 0", syscall(SYS_mlockall, 0));
+    report("mlockall onfault alone", syscall(SYS_mlockall, 4));
+    report("mlockall bad flags", syscall(SYS_mlockall, 8));
+    report("munlockall", syscall(SYS_munlockall));
+
+    /* An unprivileged process is held to RLIMIT_MEMLOCK. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct { unsigned long cur, max; } lim = { 2 * 4096, 2 * 4096 };
+        syscall(SYS_setrlimit, 8 /* RLIMIT_MEMLOCK */, &lim);
+        must(setuid(65534) == 0, "setuid");
+        report("unprivileged mlock within the limit", syscall(SYS_mlock, m, 2 * page));
+        report("unprivileged mlock past the limit", syscall(SYS_mlock, m, 4 * page));
+        report("unprivileged mlock of the same pages again", syscall(SYS_mlock, m, 2 * page));
+        report("unprivileged mlockall", syscall(SYS_mlockall, 1));
+        report("unprivileged munlockall", syscall(SYS_munlockall));
+        _exit(0);
+    }
+    wait_child(pid);
+
+    /* Protection keys: this CPU's answer (ENOSPC or ENOSYS without PKU, a key with it). */
+    long key = syscall(SYS_pkey_alloc, 0, 0);
+    printf("pkey_alloc: %s\n", key < 0 ? errname(errno) : "a key");
+    report("pkey_alloc bad flags", syscall(SYS_pkey_alloc, 1, 0));
+    report("pkey_alloc bad rights", syscall(SYS_pkey_alloc, 0, 4));
+    report("pkey_free unallocated", syscall(SYS_pkey_free, 5));
+    report("pkey_mprotect key -1", syscall(SYS_pkey_mprotect, m, page, PROT_READ, -1));
+    report("pkey_mprotect unallocated key", syscall(SYS_pkey_mprotect, m, page, PROT_READ, 5));
+    if (key >= 0)
+        report("pkey_free", syscall(SYS_pkey_free, key));
+
+    /* NUMA: one node. */
+    int mode = -1;
+    unsigned long mask[2] = { 0, 0 };
+    report("get_mempolicy", syscall(SYS_get_mempolicy, &mode, mask, 128, NULL, 0));
+    printf("mode %d mask %#lx\n", mode, mask[0]);
+    report("get_mempolicy MPOL_F_MEMS_ALLOWED", syscall(SYS_get_mempolicy, &mode, mask, 128, NULL, 4));
+    printf("allowed mask %#lx\n", mask[0]);
+    report("get_mempolicy MPOL_F_NODE|ADDR", syscall(SYS_get_mempolicy, &mode, NULL, 0, m, 3));
+    printf("node of page: %d\n", mode);
+    report("get_mempolicy bad flags", syscall(SYS_get_mempolicy, &mode, NULL, 0, NULL, 64));
+    report("get_mempolicy ADDR without address", syscall(SYS_get_mempolicy, &mode, NULL, 0, NULL, 2));
+    unsigned long node0 = 1, node5 = 1 << 5;
+    report("set_mempolicy BIND node 0", syscall(SYS_set_mempolicy, 2, &node0, 64));
+    report("get_mempolicy after", syscall(SYS_get_mempolicy, &mode, mask, 128, NULL, 0));
+    printf("mode %d mask %#lx\n", mode, mask[0]);
+    report("set_mempolicy BIND node 5", syscall(SYS_set_mempolicy, 2, &node5, 64));
+    report("set_mempolicy bad mode", syscall(SYS_set_mempolicy, 9, &node0, 64));
+    report("set_mempolicy DEFAULT", syscall(SYS_set_mempolicy, 0, NULL, 0));
+    report("set_mempolicy PREFERRED empty", syscall(SYS_set_mempolicy, 1, NULL, 0));
+    report("mbind BIND node 0", syscall(SYS_mbind, m, 4 * page, 2, &node0, 64, 0));
+    report("get_mempolicy ADDR", syscall(SYS_get_mempolicy, &mode, mask, 128, m, 2));
+    printf("vma mode %d mask %#lx\n", mode, mask[0]);
+    report("mbind unaligned", syscall(SYS_mbind, m + 1, page, 2, &node0, 64, 0));
+    report("mbind bad flags", syscall(SYS_mbind, m, page, 2, &node0, 64, 0x100));
+    report("mbind unmapped", syscall(SYS_mbind, unmapped_page(), page, 0, NULL, 0, 0));
+    report("set_mempolicy DEFAULT", syscall(SYS_set_mempolicy, 0, NULL, 0));
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 2 && strcmp(argv[1], "memfd") == 0) memfd_mode();
     else if (argc == 2 && strcmp(argv[1], "membarrier") == 0) membarrier_mode();
     else if (argc == 2 && strcmp(argv[1], "sched") == 0) sched_mode();
+    else if (argc == 2 && strcmp(argv[1], "mlock") == 0) mlock_mode();
     else {
         fprintf(stderr, "usage: surface memfd|membarrier|sched|mlock|vm|rseq\n");
         return 2;
