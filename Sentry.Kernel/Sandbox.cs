@@ -36,6 +36,9 @@ public sealed partial class Sandbox
     /// <summary>The file tree: the root overlay (host root read-only under an in-memory upper layer), /dev, /dev/shm, /proc, /sys.</summary>
     public Fs.MountTable Mounts { get; }
 
+    /// <summary>The internal tmpfs that memfds live in (Linux's shm_mnt): mounted nowhere.</summary>
+    internal Fs.Tmpfs Memfds { get; }
+
     /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
     public Sandbox(IPlatform platform, SandboxOptions options)
     {
@@ -43,6 +46,7 @@ public sealed partial class Sandbox
         Options = options;
         Mounts = new(options.RootLower ?? Fs.HostInode.Root(), platform.Memory);
         foreach (var v in options.Volumes) Mounts.AddVolume(v);
+        Memfds = new Fs.Tmpfs(platform.Memory);
     }
 
     /// <summary>

@@ -21,6 +21,10 @@ namespace Sentry.Platform.Kvm;
 internal sealed unsafe class KvmAddressSpace : IAddressSpace
 {
     readonly KvmMachine _machine;
+
+    /// <summary>Every vCPU is a thread of Sentry's process: an expedited barrier of that process IPIs each one running guest code.</summary>
+    public void Barrier() => HostMembarrier.SentryExpedited();
+
     readonly GuestMemory _mem;
     readonly object _lock = new();
     readonly List<long> _tables = new();

@@ -46,7 +46,7 @@ public sealed class KvmPlatform : IPlatform
     public IContext NewContext() => new KvmContext(_machine);
 
     public IReadOnlyList<string> HostSyscalls { get; } =
-        ["ioctl", "mmap", "munmap", "mprotect", "fallocate", "tgkill", "rt_sigaction", "gettid", "clock_gettime", "openat", "close"];
+        ["ioctl", "mmap", "munmap", "mprotect", "fallocate", "tgkill", "rt_sigaction", "gettid", "clock_gettime", "openat", "close", "membarrier"];
 
     public void Dispose()
     {

@@ -59,6 +59,23 @@ internal sealed class PtraceAddressSpace : IAddressSpace
 
     public long Protect(ulong va, ulong length, Protection prot) => Inject(SYS_mprotect, va, length, (ulong)prot);
 
+    /// <summary>Whether the stub process registered for expedited barriers (once; twice is harmless).</summary>
+    volatile bool _barrierRegistered;
+
+    /// <summary>
+    /// The application's threads are the stub's: a membarrier injected into the stub (through the
+    /// caller's own stopped stub thread) IPIs exactly the CPUs that run them. The global barrier if the host refuses.
+    /// </summary>
+    public void Barrier()
+    {
+        if (!_barrierRegistered)
+        {
+            if (Inject(HostMembarrier.SYS_membarrier, HostMembarrier.MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE) < 0) { HostMembarrier.Global(); return; }
+            _barrierRegistered = true;
+        }
+        if (Inject(HostMembarrier.SYS_membarrier, HostMembarrier.MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) < 0) HostMembarrier.Global();
+    }
+
     /// <summary>Kills the stub process with all its threads.</summary>
     public void Dispose()
     {

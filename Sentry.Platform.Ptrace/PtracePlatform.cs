@@ -18,7 +18,7 @@ public sealed class PtracePlatform : IPlatform
     public IContext NewContext() => new PtraceContext();
 
     public IReadOnlyList<string> HostSyscalls { get; } =
-        ["ptrace", "wait4", "kill", "vfork", "clone", "execve", "memfd_create", "write", "sched_getcpu", "sched_setaffinity"];
+        ["ptrace", "wait4", "kill", "vfork", "clone", "execve", "memfd_create", "write", "sched_getcpu", "sched_setaffinity", "membarrier"];
 
     /// <summary>
     /// Checks that ptrace works here (not forbidden by seccomp, Yama or a container) by starting and

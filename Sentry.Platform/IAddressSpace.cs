@@ -25,4 +25,13 @@ public interface IAddressSpace : IDisposable
 
     /// <summary>Changes the protection of mapped pages in [va, va+length). Returns 0 or -errno.</summary>
     long Protect(ulong va, ulong length, Protection prot);
+
+    /// <summary>
+    /// membarrier(2) for the application: returns once every thread that runs application code in
+    /// this address space has executed a full memory barrier and a core-serialising instruction
+    /// (as an IPI makes it). Threads stopped in Sentry need nothing: their way back to application
+    /// code passes one. The default, a host MEMBARRIER_CMD_GLOBAL, reaches every CPU of the host and is
+    /// right for any platform, but costs milliseconds; platforms do better where they can.
+    /// </summary>
+    void Barrier() => HostMembarrier.Global();
 }

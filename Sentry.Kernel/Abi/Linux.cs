@@ -31,6 +31,12 @@ public static class Linux
         AT_SYMLINK_FOLLOW = 0x400, AT_NO_AUTOMOUNT = 0x800, AT_EMPTY_PATH = 0x1000, AT_STATX_SYNC_TYPE = 0x6000;
     public const int F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7,
         F_SETOWN = 8, F_GETOWN = 9, F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+    // Seals of a memfd or tmpfs file (include/uapi/linux/fcntl.h).
+    public const int F_SEAL_SEAL = 0x01, F_SEAL_SHRINK = 0x02, F_SEAL_GROW = 0x04, F_SEAL_WRITE = 0x08, F_SEAL_FUTURE_WRITE = 0x10,
+        F_SEAL_EXEC = 0x20, F_ALL_SEALS = 0x3f;
+    // memfd_create flags (include/uapi/linux/memfd.h); MFD_HUGE_* sizes sit in bits 26..31.
+    public const uint MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10,
+        MFD_HUGE_MASK = 0x3fu << 26;
     public const int FD_CLOEXEC = 1;
     public const int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
     /// <summary>Largest file offset on 64-bit Linux (linux/fs.h): writes beyond it are EFBIG.</summary>
@@ -64,7 +70,7 @@ public static class Linux
 
     // resource
     public const int RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_RSS = 5,
-        RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9, RLIMIT_NLIMITS = 16;
+        RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9, RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14, RLIMIT_NLIMITS = 16;
     public const ulong RLIM_INFINITY = ulong.MaxValue;
 
     // signals

@@ -24,7 +24,8 @@ public sealed class MountTable
 
     public MountTable(Inode lower, MemoryFile memory)
     {
-        RootOverlay = new Overlay(lower, new Tmpfs(memory));
+        // The upper layer stands for the overlay of a container's root, not a tmpfs: its files take no seals.
+        RootOverlay = new Overlay(lower, new Tmpfs(memory) { HasSeals = false });
         Root = RootOverlay.Root;
         Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");

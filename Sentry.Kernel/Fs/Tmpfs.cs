@@ -44,6 +44,12 @@ public sealed class Tmpfs
         }
     }
 
+    /// <summary>
+    /// Whether files here are shmem files with seals (fcntl F_ADD_SEALS/F_GET_SEALS): true for real
+    /// tmpfs mounts and memfds; the overlay's upper layer stands for a disk file system, which has none (EINVAL).
+    /// </summary>
+    public bool HasSeals { get; init; } = true;
+
     public object Lock { get; } = new();
     public ulong Dev { get; } = Interlocked.Increment(ref s_nextDev);
     public TmpfsNode Root { get; }

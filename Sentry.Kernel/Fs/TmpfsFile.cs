@@ -70,6 +70,7 @@ public sealed class TmpfsFile : FileDescription, IMappable
         // As generic_write_check_limits: nothing at or past the largest size, a short write up to it.
         if (offset >= Tmpfs.MaxFileSize) return -Errno.EFBIG;
         if (buffer.Length > Tmpfs.MaxFileSize - offset) buffer = buffer[..(int)(Tmpfs.MaxFileSize - offset)];
+        if (_node.SealsForbidWrite(offset + buffer.Length)) return -Errno.EPERM;
         long fit = _node.ChargeWrite(offset, buffer.Length);
         if (fit == 0 && buffer.Length > 0) return -Errno.ENOSPC;
         buffer = buffer[..(int)fit];
@@ -124,4 +125,5 @@ public sealed class TmpfsFile : FileDescription, IMappable
     void IMappable.DecRef() => Release();
     string IMappable.MapName => Path;
     SharedMemory? IMappable.SharedPages { get { lock (Lock) return _node.IsFile ? _node.Pages : null; } }
+    bool IMappable.SealedAgainstWrite { get { lock (Lock) return (_node.Seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0; } }
 }

@@ -9,7 +9,7 @@ namespace Sentry.Kernel.Fs;
 /// An inode of a tmpfs: a directory (children by name), a regular file (its pages in the memory
 /// file), a symlink, a FIFO or a device node. Fields are guarded by its file system's lock.
 /// </summary>
-public sealed class TmpfsNode : Inode
+public sealed partial class TmpfsNode : Inode
 {
     public required Tmpfs Fs { get; init; }
     public required ulong Ino { get; init; }
@@ -346,10 +346,13 @@ public sealed class TmpfsNode : Inode
                 if (IsDir) return -Errno.EISDIR;
                 if (!IsFile) return -Errno.EINVAL;
                 if (attr.Size > Tmpfs.MaxFileSize) return -Errno.EFBIG;
+                if (SealsForbidResize(attr.Size)) return -Errno.EPERM;
                 // Growing makes a hole, which takes no space: only written pages count.
                 cut = Truncate(attr.Size);
                 Mtime = Tmpfs.Now();
             }
+            if (attr.Has(Vfs.SetAttr.Fields.Mode) && (Seals & Linux.F_SEAL_EXEC) != 0 && ((attr.Mode ^ FileMode) & 0x49 /* 0111 */) != 0)
+                return -Errno.EPERM;
             if (attr.Has(Vfs.SetAttr.Fields.Mode)) FileMode = (FileMode & (uint)Linux.S_IFMT) | (attr.Mode & 0xfff);
             if (attr.Has(Vfs.SetAttr.Fields.Uid)) OwnerUid = attr.Uid;
             if (attr.Has(Vfs.SetAttr.Fields.Gid)) OwnerGid = attr.Gid;
@@ -367,6 +370,8 @@ public sealed class TmpfsNode : Inode
         {
             long end = offset + length;
             if (end > Tmpfs.MaxFileSize || end < 0) return -Errno.EFBIG;
+            // shmem_fallocate: F_SEAL_GROW refuses any range past the end, even with FALLOC_FL_KEEP_SIZE.
+            if ((Seals & Linux.F_SEAL_GROW) != 0 && end > Size) return -Errno.EPERM;
             // fallocate allocates every page of the range or, when they do not all fit, none (as
             // shmem_fallocate undoes a partial one). The first test saves walking a huge range.
             if ((length >> 12) - _written.Count > Fs.FreePages || !Fs.Charge(_written.CountMissing(offset, length)))
@@ -386,6 +391,7 @@ public sealed class TmpfsNode : Inode
         var cut = default(SharedMemory.Cut);
         lock (Lock)
         {
+            if ((Seals & (Linux.F_SEAL_WRITE | Linux.F_SEAL_FUTURE_WRITE)) != 0) return -Errno.EPERM;
             if (offset < Size && _pages != null) cut = _pages.Remove(offset, Math.Min(Size, offset + Math.Min(length, long.MaxValue - offset)));
             Fs.Uncharge(_written.RemoveWhole(offset, length));
             Touch(true);

@@ -54,4 +54,10 @@ public interface IMappable : IPageSource
     /// false, and mmap answers ENODEV rather than drop the stores.
     /// </summary>
     bool SharedWritable => true;
+
+    /// <summary>
+    /// A memfd or tmpfs file sealed with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: a writable MAP_SHARED
+    /// mapping is refused (EPERM) and a read-only one may never become writable (mprotect: EACCES).
+    /// </summary>
+    bool SealedAgainstWrite => false;
 }

@@ -65,6 +65,8 @@ public sealed partial class MemoryManager : IDisposable
     public ulong MmapTop { get; set; }
     public ulong BrkStart { get; private set; }
     public ulong Brk { get; private set; }
+    /// <summary>membarrier(2) REGISTER_* commands this address space made (Linux keeps them per mm: fork copies them, exec starts afresh).</summary>
+    public int MembarrierRegistrations;
 
     public MemoryManager(IPlatform platform, IAddressSpace? addressSpace)
         : this(platform.Memory, platform.MinUserAddress, platform.MaxUserAddress & ~(Page - 1))
@@ -112,10 +114,13 @@ public sealed partial class MemoryManager : IDisposable
             }
             foreach (var v in _vmas)
                 if (!v.Shared && (v.Prot & PROT_WRITE) != 0) ReprotectMapped(v, v.Start, v.End);
-            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout };
+            var child = new MemoryManager(_mem, MinAddress, MaxAddress) { MmapTop = MmapTop, BrkStart = BrkStart, Brk = Brk, Layout = Layout, MembarrierRegistrations = MembarrierRegistrations };
+            // mlock does not survive fork (the child's VMAs are unlocked), mlockall(MCL_FUTURE) neither.
             foreach (var v in _vmas)
             {
-                child._vmas.Add(v.Clone());
+                var c = v.Clone();
+                c.Locked = false;
+                child._vmas.Add(c);
                 if (v.Shm != null) child.MapsShared(v.Shm);
             }
             child._pages.EnsureCapacity(_pages.Count);
@@ -197,7 +202,7 @@ public sealed partial class MemoryManager : IDisposable
     /// <summary>
     /// mmap(2) after argument validation: places and records a mapping. Returns the address or -errno.
     /// </summary>
-    public long Map(ulong addr, ulong length, int prot, int flags, IMappable? file, long offset, string? label = null)
+    public long Map(ulong addr, ulong length, int prot, int flags, IMappable? file, long offset, string? label = null, bool mayWrite = true)
     {
         lock (_lock)
         {
@@ -222,8 +227,10 @@ public sealed partial class MemoryManager : IDisposable
                 Start = addr, End = addr + length, Prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
                 Shared = shared, File = file, FileOffset = file != null ? offset : 0, Label = label,
                 Shm = file != null ? file.SharedPages?.IncRef() : shared ? new SharedMemory(_mem) : null,
+                MayWrite = mayWrite, Locked = LockFuture,
             };
             file?.IncRef();
+            if (v.CountsAsWritable) v.Shm!.CountWritableMapping(1);
             if (v.Shm != null) MapsShared(v.Shm);
             Insert(v);
             return (long)addr;
@@ -311,6 +318,10 @@ public sealed partial class MemoryManager : IDisposable
         {
             ulong end = addr + PageUp(length);
             if (!FullyMapped(addr, end)) return -Errno.ENOMEM;
+            // A shared mapping that may not write (read-only open, write-sealed file) never gets PROT_WRITE.
+            if ((prot & PROT_WRITE) != 0)
+                for (int i = IndexAtOrAfter(addr); i < _vmas.Count && _vmas[i].Start < end; i++)
+                    if (_vmas[i].Shared && !_vmas[i].MayWrite) return -Errno.EACCES;
             SplitAt(addr);
             SplitAt(end);
             // Pages already mapped in the platform take the new rights now; the rest get them at fault time.

@@ -22,6 +22,8 @@ public sealed class SharedMemory
     /// <summary>Address spaces that have (or had) a VMA on these pages: the ones a truncation must reach.</summary>
     readonly HashSet<MemoryManager> _mappers = new();
     int _refs = 1;
+    /// <summary>VMAs that map these pages MAP_SHARED and may write them (Linux's i_mmap_writable): F_SEAL_WRITE waits for none.</summary>
+    int _writableMappings;
 
     public SharedMemory(MemoryFile mem) => _mem = mem;
 
@@ -181,6 +183,9 @@ public sealed class SharedMemory
         }
     }
 
+    /// <summary>Whether the page at <paramref name="offset"/> (page aligned) holds a frame (mincore).</summary>
+    public bool HasFrame(long offset) { lock (_frames) return _frames.ContainsKey(offset); }
+
     /// <summary>Number of pages that hold a frame.</summary>
     public long Pages { get { lock (_frames) return _frames.Count; } }
 
@@ -305,6 +310,12 @@ public sealed class SharedMemory
     /// <summary>Records that <paramref name="mm"/> has a VMA on these pages; it says <see cref="Forget"/> when it goes away.</summary>
     internal void AddMapper(MemoryManager mm) { lock (_mappers) _mappers.Add(mm); }
     internal void Forget(MemoryManager mm) { lock (_mappers) _mappers.Remove(mm); }
+
+    /// <summary>Whether a shared mapping that may write these pages exists (F_ADD_SEALS F_SEAL_WRITE answers EBUSY).</summary>
+    public bool HasWritableMappings => Volatile.Read(ref _writableMappings) > 0;
+
+    /// <summary>Counts a shared VMA that may write (+1) or its end (-1).</summary>
+    internal void CountWritableMapping(int delta) => Interlocked.Add(ref _writableMappings, delta);
 
     public SharedMemory IncRef()
     {

@@ -12,6 +12,12 @@ public sealed class Vma
     /// <summary>PROT_* bits.</summary>
     public int Prot;
     public bool Shared;
+    /// <summary>
+    /// VM_MAYWRITE: whether mprotect may add PROT_WRITE. A shared file mapping may write only when its
+    /// file was open for writing and is not write-sealed; such a mapping counts in its pages'
+    /// writable mappings for as long as it exists, whatever its current protection (as Linux counts).
+    /// </summary>
+    public bool MayWrite = true;
     /// <summary>Backing file, or null for anonymous memory.</summary>
     public IMappable? File;
     /// <summary>File offset of <see cref="Start"/>.</summary>
@@ -24,10 +30,18 @@ public sealed class Vma
     /// memory and for files without a cache (their pages are copied).
     /// </summary>
     public SharedMemory? Shm;
+    /// <summary>mlock(2)ed (VM_LOCKED): counted in VmLck and against RLIMIT_MEMLOCK.</summary>
+    public bool Locked;
+    /// <summary>mbind(2) policy (MPOL_* mode with its flags) and node mask; 0 and 0 is MPOL_DEFAULT.</summary>
+    public int PolicyMode;
+    public ulong PolicyNodes;
     /// <summary>Label in /proc/self/maps ([heap], [stack]) for anonymous areas.</summary>
     public string? Label;
 
     public ulong Length => End - Start;
+
+    /// <summary>A shared mapping of a file's pages that may write them.</summary>
+    internal bool CountsAsWritable => Shared && MayWrite && File != null && Shm != null;
 
     /// <summary>
     /// A private mapping of a file that may change under it (tmpfs, a volume): until a page is
@@ -39,6 +53,7 @@ public sealed class Vma
     /// <summary>Drops the VMA's references; a shared mapping's stores reach a volume's host file first (munmap, exit).</summary>
     public void Release()
     {
+        if (CountsAsWritable) Shm!.CountWritableMapping(-1);
         if (Shared) Shm?.WriteBack();
         Shm?.DecRef();
         File?.DecRef();
@@ -49,6 +64,7 @@ public sealed class Vma
     {
         File?.IncRef();
         Shm?.IncRef();
+        if (CountsAsWritable) Shm!.CountWritableMapping(1);
         return (Vma)MemberwiseClone();
     }
 

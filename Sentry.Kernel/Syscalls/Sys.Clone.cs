@@ -131,7 +131,7 @@ public static partial class Sys
             child = new Task
             {
                 Sandbox = sandbox, Mm = mm, Tid = tid, Group = group, Signals = signals, Fds = fds, Fs = fs,
-                Uid = t.Uid, Gid = t.Gid, ExePath = t.ExePath, Comm = t.Comm,
+                Uid = t.Uid, Gid = t.Gid, ExePath = t.ExePath, Comm = t.Comm, Sched = t.Sched.ForChild(), MemPolicy = t.MemPolicy,
             };
             sandbox.AddTask(child);
         }

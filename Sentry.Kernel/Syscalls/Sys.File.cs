@@ -375,6 +375,11 @@ public static partial class Sys
             case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
                 return RecordLock(t, f, (int)a.A1, a.A2);
             case F_GETOWN: return 0;
+            case F_GET_SEALS: return f.Inode is Fs.TmpfsNode sn && f is Fs.TmpfsFile ? sn.GetSeals() : -Errno.EINVAL;
+            case F_ADD_SEALS:
+                if (!f.Writable) return -Errno.EPERM;
+                if (((int)a.A2 & ~F_ALL_SEALS) != 0) return -Errno.EINVAL;
+                return f.Inode is Fs.TmpfsNode an && f is Fs.TmpfsFile ? an.AddSeals((int)a.A2) : -Errno.EINVAL;
             default: return -Errno.EINVAL;
         }
     }

@@ -32,6 +32,7 @@ public static partial class Sys
         if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0 && (addr & PageMask) != 0) return -Errno.EINVAL;
         if ((flags & MAP_HUGETLB) != 0) return -Errno.ENOMEM; // no huge page pool in the sandbox
         Memory.IMappable? file = null;
+        bool mayWrite = true;
         if ((flags & MAP_ANONYMOUS) == 0)
         {
             var f = t.Fds.Get(fd);
@@ -45,9 +46,15 @@ public static partial class Sys
                 t.Sandbox.ReportUnsupported("writable MAP_SHARED mapping of a host file without a page cache");
                 return -Errno.ENODEV;
             }
+            if (type != MAP_PRIVATE)
+            {
+                bool sealedFile = file.SealedAgainstWrite;
+                if (sealedFile && (prot & PROT_WRITE) != 0) return -Errno.EPERM;
+                mayWrite = f.Writable && !sealedFile;
+            }
         }
         else off = 0;
-        return t.Mm.Map(addr, alen, prot, flags, file, off);
+        return t.Mm.Map(addr, alen, prot, flags, file, off, mayWrite: mayWrite);
     }
 
     /// <summary>/dev/zero maps as anonymous memory; the other memory devices cannot be mapped.</summary>

@@ -181,27 +181,38 @@ public static unsafe partial class Sys
 
     static long SchedGetAffinity(Task t, in SyscallArgs a)
     {
-        if (a.A0 != 0 && (int)a.A0 != t.Tid) return -Errno.ESRCH;
         int cpus = Environment.ProcessorCount;
         int bytes = ((cpus + 63) / 64) * 8;
         if (a.A1 < (ulong)bytes || (a.A1 & 7) != 0) return -Errno.EINVAL;
+        var target = (int)a.A0 == 0 ? t : t.Sandbox.FindTask((int)a.A0);
+        if (target == null) return -Errno.ESRCH;
         Span<byte> mask = stackalloc byte[bytes];
         mask.Clear();
-        for (int c = 0; c < cpus; c++) mask[c / 8] |= (byte)(1 << (c % 8));
+        var sched = target.Sched;
+        for (int c = 0; c < cpus; c++)
+            if (sched.Allows(c)) mask[c / 8] |= (byte)(1 << (c % 8));
         return t.Mm.CopyOut(a.A2, mask) < 0 ? -Errno.EFAULT : bytes;
     }
 
     /// <summary>
     /// getcpu(2): the CPU the task's thread runs on now (the sandbox shows the host's CPUs, see
-    /// sched_getaffinity) and NUMA node 0, the only one the sandbox has. The cache argument is
-    /// unused, as on Linux since 2.6.24.
+    /// sched_getaffinity), or, when the task's recorded affinity excludes it, the first CPU it
+    /// allows (the host schedules Sentry's threads, but a program pinned to a CPU must see that
+    /// CPU); NUMA node 0, the only one the sandbox has. The cache argument is unused, as on Linux since 2.6.24.
     /// </summary>
     static long GetCpu(Task t, in SyscallArgs a)
     {
-        uint cpu = (uint)(Thread.GetCurrentProcessorId() % Environment.ProcessorCount), node = 0;
+        uint cpu = CurrentCpu(t), node = 0;
         if (a.A0 != 0 && t.Mm.Write(a.A0, cpu) < 0) return -Errno.EFAULT;
         if (a.A1 != 0 && t.Mm.Write(a.A1, node) < 0) return -Errno.EFAULT;
         return 0;
+    }
+
+    /// <summary>The CPU the task is said to run on (getcpu, rseq's cpu_id).</summary>
+    internal static uint CurrentCpu(Task t)
+    {
+        int cpu = Thread.GetCurrentProcessorId() % Environment.ProcessorCount;
+        return (uint)(t.Sched.Allows(cpu) ? cpu : t.Sched.FirstCpu());
     }
 
     static long GetRandom(Task t, in SyscallArgs a)

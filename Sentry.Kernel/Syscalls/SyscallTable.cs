@@ -31,6 +31,11 @@ public static class SyscallTable
         Sys.RegisterLock(t);
         Sys.RegisterMount(t);
         Sys.RegisterSocket(t);
+        Sys.RegisterMemfd(t);
+        Sys.RegisterMembarrier(t);
+        Sys.RegisterSched(t);
+        Sys.RegisterMlock(t);
+        Sys.RegisterMempolicy(t);
         return t;
     }
 

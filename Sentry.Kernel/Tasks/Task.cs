@@ -51,6 +51,12 @@ public sealed partial class Task : IWaiter
     public bool NoNewPrivs { get; set; }
     public bool ChildSubreaper { get; set; }
 
+    /// <summary>Scheduling policy, nice, I/O priority and affinity (recorded and reported back).</summary>
+    public Scheduling Sched { get; set; } = new();
+
+    /// <summary>set_mempolicy(2)'s policy: an MPOL_* mode with its flags and node mask; (0, 0) is MPOL_DEFAULT.</summary>
+    public (int Mode, ulong Nodes) MemPolicy { get; set; }
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public ulong RobustListLen { get; set; }

@@ -71,6 +71,11 @@ public sealed class MappingTests(string platform) : PlatformFixture(platform)
                 "the host's file changed: writes reached the lower layer");
     }
 
+    /// <summary>The writable-file matrix on a memfd: its pages are tmpfs pages, reached again through /proc/self/fd.</summary>
+    [Test]
+    public void Memfd() =>
+        Behaviour.AssertSame(NativeRun("memfd"), SandboxRunner.Sandbox(Platform, Program, ["memfd"], Limited));
+
     [Test]
     public void DevZero() =>
         Behaviour.AssertSame(NativeRun("zero"), SandboxRunner.Sandbox(Platform, Program, ["zero"], Limited));

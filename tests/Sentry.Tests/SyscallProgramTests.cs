@@ -29,6 +29,17 @@ public sealed class SyscallProgramTests(string platform) : PlatformFixture(platf
         Behaviour.AssertSame(native, Sandbox(exe, args));
     }
 
+    // surface: the calls beyond the foundation (tests/programs/surface.c), one mode per family.
+    [Test]
+    public void SurfaceMatchesNative([Values("memfd", "membarrier", "sched", "mlock")] string mode, [Values] Flavour flavour)
+    {
+        var exe = TestPrograms.Get("surface", flavour);
+        var native = Native(exe, mode);
+        Assert.That(native.ExitCode, Is.Zero, $"native run failed:\n{native.StdoutText}\n{native.Describe()}");
+        Assert.That(native.StdoutText, Does.EndWith("done\n"), "native run did not finish");
+        Behaviour.AssertSame(native, Sandbox(exe, mode));
+    }
+
     static IEnumerable<TestCaseData> ExitCases()
     {
         // (how the program ends, the number it passes, the status a shell would report)

@@ -9,6 +9,8 @@
  *                          opens only (the root's read-only lower layer)
  *   mapping rw FILE        FILE is made or rewritten here and opened O_RDWR
  *                          (a lower file copied up, tmpfs, a volume)
+ *   mapping memfd          a memfd, reached by its /proc/self/fd link: the
+ *                          rw cases on a tmpfs file without a name
  *   mapping zero           /dev/zero
  *   mapping exec PROG DIR  exec of a program that is mapped MAP_SHARED, in
  *                          both orders, from PROG and from a copy in DIR */
@@ -272,6 +274,17 @@ static void rw_mode(const char *path)
         }
 }
 
+/* The rw cases on a memfd: every open of the path reopens the same file. */
+static void memfd_mode(void)
+{
+    int fd = (int)syscall(SYS_memfd_create, "mapping", 0);
+    must(fd >= 0, "memfd_create");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    rw_mode(path);
+    close(fd);
+}
+
 static void zero_mode(void)
 {
     static const int types[] = { MAP_SHARED, MAP_PRIVATE };
@@ -367,8 +380,9 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "ro") == 0) ro_mode(argv[2]);
     else if (argc == 3 && strcmp(argv[1], "rw") == 0) rw_mode(argv[2]);
     else if (argc == 2 && strcmp(argv[1], "zero") == 0) zero_mode();
+    else if (argc == 2 && strcmp(argv[1], "memfd") == 0) memfd_mode();
     else if (argc == 4 && strcmp(argv[1], "exec") == 0) exec_mode(argv[2], argv[3]);
-    else { fprintf(stderr, "usage: mapping make FILE | ro FILE | rw FILE | zero | exec PROG DIR\n"); return 2; }
+    else { fprintf(stderr, "usage: mapping make FILE | ro FILE | rw FILE | memfd | zero | exec PROG DIR\n"); return 2; }
     printf("done\n");
     return 0;
 }

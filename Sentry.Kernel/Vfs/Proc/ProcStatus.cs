@@ -45,7 +45,7 @@ public static class ProcStatus
         if (u.VmSize > 0)
         {
             // Linux prints the memory lines only for a process with an address space.
-            Kb(sb, "VmSize", u.VmSize); Kb(sb, "VmLck", 0); Kb(sb, "VmPin", 0);
+            Kb(sb, "VmSize", u.VmSize); Kb(sb, "VmLck", t.Mm.LockedBytes); Kb(sb, "VmPin", 0);
             Kb(sb, "VmRSS", u.VmRss); Kb(sb, "RssAnon", u.RssAnon); Kb(sb, "RssFile", u.RssFile); Kb(sb, "RssShmem", u.RssShmem);
             Kb(sb, "VmData", u.VmData); Kb(sb, "VmStk", u.VmStk); Kb(sb, "VmExe", u.VmExe); Kb(sb, "VmLib", u.VmLib);
             Kb(sb, "VmSwap", 0);
