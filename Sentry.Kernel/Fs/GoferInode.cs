@@ -206,8 +206,9 @@ public sealed partial class GoferInode : Inode, IPageSource
     /// </summary>
     long IPageSource.ReadPages(long offset, Span<byte> pages)
     {
-        int fd;
-        lock (this) fd = _donated;
+        // No lock of this node: the cache calls in holding its own lock, and CachedPages asks the
+        // cache while the node is locked. The fd is set once, before the cache can exist.
+        int fd = Volatile.Read(ref _donated);
         if (fd < 0) { pages.Clear(); return -Errno.EIO; }
         return HostDescriptor.ReadPages(fd, offset, pages);
     }
@@ -221,7 +222,15 @@ public sealed partial class GoferInode : Inode, IPageSource
     }
 
     /// <summary>Pages this file's cache holds now.</summary>
-    internal long CachedPages { get { lock (this) return _pages?.Pages ?? 0; } }
+    internal long CachedPages
+    {
+        get
+        {
+            SharedMemory? pages;
+            lock (this) pages = _pages;
+            return pages?.Pages ?? 0; // outside the node's lock: the cache locks itself, then may read through this node
+        }
+    }
 
     /// <summary>A new host fd of this regular file without 9P (after the first open), or -1 when the server donates none.</summary>
     unsafe int Reopen()
