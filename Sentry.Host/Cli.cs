@@ -10,7 +10,7 @@ namespace Sentry.Host;
 /// </summary>
 public static class Cli
 {
-    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--strace] [--cwd DIR] [--env K=V]... [--volume HOST:DEST[:ro]]... PROGRAM [ARGS...]";
+    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--strace] [--debug] [--cwd DIR] [--env K=V]... [--volume HOST:DEST[:ro]]... PROGRAM [ARGS...]";
 
     /// <summary>Options of `do` that take a value (so the program's own flags can be told apart from ours).</summary>
     static readonly string[] s_valueOptions = ["--platform", "--cwd", "--env", "--volume", "-v"];
@@ -48,12 +48,13 @@ public static class Cli
         var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
         platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
         var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
+        var debug = new Option<bool>("--debug") { Description = "print Sentry's own notes on stderr (unsupported system calls, the platform auto chose)" };
         var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
         var env = new Option<string[]>("--env") { Description = "add KEY=VALUE to the program's environment" };
         var volume = new Option<string[]>("--volume", "-v") { Description = "bind-mount the host directory HOST at DEST in the sandbox (HOST:DEST, read-only with :ro)" };
         var command = new Argument<string[]>("program") { Arity = ArgumentArity.OneOrMore, Description = "program and its arguments" };
 
-        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, cwd, env, volume, command };
+        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, debug, cwd, env, volume, command };
         var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
         var parse = root.Parse(SeparateProgram(args));
         if (parse.Errors.Count > 0)
@@ -83,12 +84,14 @@ public static class Cli
             Env = environment,
             Cwd = parse.GetValue(cwd) ?? Environment.CurrentDirectory,
             Strace = parse.GetValue(strace),
+            // The application's stderr carries Sentry's notes only when the user asks for them.
+            Log = parse.GetValue(strace) || parse.GetValue(debug) ? Console.Error : TextWriter.Null,
             Limits = ResourceLimit.OfHost(), // the program starts with ours, as if we had exec'd it
         };
         return DoCommand.Execute(gofer, parse.GetValue(platform)!, options, volumes);
     }
 
-    static readonly string[] s_flagOptions = ["--strace", "--help", "-h", "-?"];
+    static readonly string[] s_flagOptions = ["--strace", "--debug", "--help", "-h", "-?"];
 
     /// <summary>The first option of `do` (before the program) that Sentry does not know, or null.</summary>
     static string? UnknownOption(string[] args)

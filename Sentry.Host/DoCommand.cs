@@ -56,7 +56,7 @@ public static class DoCommand
         var lower = new Lazy<Sentry.Kernel.Vfs.Inode>(() => Attached(a => a.Root.Root));
         var volumeMounts = volumes.Select((v, i) => new VolumeMount(v.Dest,
             new Sentry.Kernel.Fs.DeferredInode(new Lazy<Sentry.Kernel.Vfs.Inode>(() => Attached(a => a.Volumes[i].Root))), v.ReadOnly)).ToArray();
-        IPlatform? platform = PlatformChooser.Choose(platformName, Console.Error);
+        IPlatform? platform = PlatformChooser.Choose(platformName, Console.Error, options.Log);
         if (platform == null) return 1;
         try
         {

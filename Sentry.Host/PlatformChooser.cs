@@ -6,50 +6,52 @@ namespace Sentry.Host;
 
 /// <summary>
 /// Chooses the platform for --platform: "kvm" needs a usable /dev/kvm, "ptrace" needs ptrace,
-/// "auto" prefers KVM and says on one stderr line why it took ptrace instead (KVM unavailable, or
-/// a KVM that is slower than ptrace, see <see cref="KvmPlatform.SlowerThanPtraceReason"/>).
+/// "auto" prefers KVM and says on one line of the log (stderr with --debug) why it took ptrace
+/// instead (KVM unavailable, or a KVM that is slower than ptrace, see
+/// <see cref="KvmPlatform.SlowerThanPtraceReason"/>). A platform that cannot be had is an error:
+/// that line goes to <c>errors</c> whatever the log is.
 /// </summary>
 public static class PlatformChooser
 {
-    public static IPlatform? Choose(string name, TextWriter log)
+    public static IPlatform? Choose(string name, TextWriter errors, TextWriter log)
     {
         switch (name)
         {
             case "kvm":
             {
                 var kvm = NewKvm(out string? why);
-                if (kvm == null) log.WriteLine($"sentry: platform kvm unavailable: {why}");
+                if (kvm == null) errors.WriteLine($"sentry: platform kvm unavailable: {why}");
                 return kvm;
             }
             case "ptrace":
-                return NewPtrace(log);
+                return NewPtrace(errors);
             default:
             {
                 // auto picks the faster platform: KVM, unless it cannot run here or runs slower.
                 if (DeviceProblem() is { } missing)
                 {
                     log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {missing})");
-                    return NewPtrace(log);
+                    return NewPtrace(errors);
                 }
                 if (KvmPlatform.SlowerThanPtraceReason() is { } slower)
                 {
                     log.WriteLine($"sentry: using platform ptrace ({slower}; --platform=kvm selects it anyway)");
-                    return NewPtrace(log);
+                    return NewPtrace(errors);
                 }
                 var kvm = NewKvm(out string? why);
                 if (kvm != null) return kvm;
                 log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {why})");
-                return NewPtrace(log);
+                return NewPtrace(errors);
             }
         }
     }
 
-    static IPlatform? NewPtrace(TextWriter log)
+    static IPlatform? NewPtrace(TextWriter errors)
     {
         try { return new PtracePlatform(); }
         catch (Exception e)
         {
-            log.WriteLine($"sentry: platform ptrace unavailable: {e.Message}");
+            errors.WriteLine($"sentry: platform ptrace unavailable: {e.Message}");
             return null;
         }
     }

@@ -35,10 +35,10 @@ public sealed class CliFlagTests
     {
         if (Platforms.All.All(p => Platforms.Unavailable(p) != null))
             Assert.Ignore("no platform available on this host");
-        var r = SandboxRunner.Sentry(["do", "--platform=auto", "--", "/bin/echo", "ok"]);
+        var r = SandboxRunner.Sentry(["do", "--platform=auto", "--debug", "--", "/bin/echo", "ok"]);
         Assert.That(r.ExitCode, Is.Zero, r.Describe());
         Assert.That(r.StdoutText, Is.EqualTo("ok\n"));
-        // auto takes KVM silently when it runs here; falling back to ptrace is said on one line with the reason.
+        // auto takes KVM silently when it runs here; falling back to ptrace is said (with --debug) on one line with the reason.
         if (Platforms.KvmAvailable && Sentry.Platform.Kvm.KvmPlatform.SlowerThanPtraceReason() == null)
             Assert.That(r.StderrText, Does.Not.Contain("using platform ptrace"), r.Describe());
         else

@@ -119,7 +119,11 @@ public sealed class CliTests(string platform) : PlatformFixture(platform)
     {
         var exe = TestPrograms.Get("enosys", Flavour.GlibcStatic);
         var native = Native(exe);
-        var sandbox = Sandbox(exe);
+        // Without --debug the application's stderr is its own: exactly what it printed natively.
+        var quiet = Sandbox(exe);
+        Behaviour.AssertSame(native, quiet);
+        Assert.That(quiet.StderrText, Is.EqualTo(native.StderrText), "Sentry wrote on the application's stderr without --debug\n" + quiet.Describe());
+        var sandbox = SandboxRunner.Sentry(["do", $"--platform={Platform}", "--debug", "--", exe]);
         Behaviour.AssertSame(native, sandbox); // three ENOSYS lines, no other stderr
         var reports = sandbox.StderrText.Split('\n')
             .Where(l => Regex.IsMatch(l, @"^sentry: unsupported syscall \S+\(1000\)$")).ToArray();
