@@ -48,7 +48,7 @@ public sealed partial class MemoryManager
             if (Populate(v, ws, we) < 0) return SIGBUS;
             // The faulting page is copied now rather than mapped read-only and faulted on again: a
             // copy is far cheaper than a second trip through the platform. Its neighbours stay shared.
-            if (firstTouchWrites && (v.Prot & PROT_WRITE) != 0 && _pages[page].Cow && BreakCow(page) < 0) return SIGBUS;
+            if (firstTouchWrites && _pages[page].Cow && BreakCow(page) < 0) return SIGBUS;
             MapPopulated(v, ws, we);
             return 0;
         }

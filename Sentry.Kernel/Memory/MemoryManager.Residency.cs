@@ -55,13 +55,12 @@ public sealed partial class MemoryManager
             ulong end = addr + length;
             if (locked)
             {
-                ulong already = 0, inRange = 0, total = 0;
+                ulong already = 0, total = 0;
                 foreach (var v in _vmas)
                 {
                     if (v.Locked) total += v.Length;
                     ulong a = Math.Max(v.Start, addr), b = Math.Min(v.End, end);
                     if (a < b && v.Locked) already += b - a;
-                    if (a < b) inRange += b - a;
                 }
                 if (total - already + length > limit) return -Errno.ENOMEM;
             }

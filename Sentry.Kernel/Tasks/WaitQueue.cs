@@ -33,16 +33,14 @@ public sealed class WaitQueue
     /// </summary>
     public const int BlockedOnly = 1 << 30;
 
-    readonly List<IWaiter> _waiters = new();
-    readonly List<bool> _exclusive = new();
+    readonly List<(IWaiter Waiter, bool Exclusive)> _waiters = new();
 
     public void Add(IWaiter w, bool exclusive = false)
     {
         lock (_waiters)
         {
             int at = exclusive ? _waiters.Count : 0;
-            _waiters.Insert(at, w);
-            _exclusive.Insert(at, exclusive);
+            _waiters.Insert(at, (w, exclusive));
         }
     }
 
@@ -51,10 +49,8 @@ public sealed class WaitQueue
     {
         lock (_waiters)
         {
-            int i = _waiters.IndexOf(w);
-            if (i < 0) return;
-            _waiters.RemoveAt(i);
-            _exclusive.RemoveAt(i);
+            for (int i = 0; i < _waiters.Count; i++)
+                if (_waiters[i].Waiter == w) { _waiters.RemoveAt(i); return; }
         }
     }
 
@@ -74,7 +70,7 @@ public sealed class WaitQueue
             // Indexing, not a snapshot: a wakeup allocates nothing, and waiters never change the
             // list from Wake (see IWaiter).
             for (int i = 0; i < _waiters.Count; i++)
-                if (_waiters[i].Wake(key) && _exclusive[i] && !all) return;
+                if (_waiters[i].Waiter.Wake(key) && _waiters[i].Exclusive && !all) return;
         }
     }
 }
