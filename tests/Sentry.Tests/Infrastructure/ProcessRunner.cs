@@ -65,7 +65,7 @@ public static class ProcessRunner
         var errTask = proc.StandardError.BaseStream.CopyToAsync(stderr);
         // Programs must never wait for a terminal: stdin is the given bytes, then EOF.
         // Written in the background so a program that ignores stdin cannot block us.
-        _ = Task.Run(() =>
+        var inTask = Task.Run(() =>
         {
             try
             {
@@ -79,6 +79,21 @@ public static class ProcessRunner
             }
         });
 
+        try
+        {
+            return Wait(proc, command, limit, outTask, errTask, stdout, stderr);
+        }
+        finally
+        {
+            // Process.Dispose closes stdin too; the StreamWriter is not thread-safe, so the
+            // writer must be finished (it is, once the program has exited) before we dispose.
+            inTask.Wait(PipeDrainGrace);
+        }
+    }
+
+    static RunResult Wait(Process proc, string command, TimeSpan limit, Task outTask, Task errTask,
+        MemoryStream stdout, MemoryStream stderr)
+    {
         if (!proc.WaitForExit(limit))
         {
             try { proc.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
