@@ -33,4 +33,11 @@ public sealed record SandboxOptions
     /// fresh Linux login. Resources past the list keep those defaults.
     /// </summary>
     public IReadOnlyList<ResourceLimit>? Limits { get; init; }
+    /// <summary>The first process's user and group ids inside the sandbox (an OCI process.user; 0 = root).</summary>
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    /// <summary>The sandbox's host name (uname's nodename); null shows the host's.</summary>
+    public string? Hostname { get; init; }
+    /// <summary>The root file system refuses every change (EROFS); volumes keep their own setting.</summary>
+    public bool ReadOnlyRoot { get; init; }
 }

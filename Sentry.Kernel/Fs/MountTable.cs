@@ -22,10 +22,10 @@ public sealed class MountTable
     /// <summary>The devpts instance of /dev/pts, which /dev/ptmx opens.</summary>
     public DevPts Pts { get; } = new();
 
-    public MountTable(Inode lower, MemoryFile memory)
+    public MountTable(Inode lower, MemoryFile memory, bool readOnlyRoot = false)
     {
         // The upper layer stands for the overlay of a container's root, not a tmpfs: its files take no seals.
-        RootOverlay = new Overlay(lower, new Tmpfs(memory) { HasSeals = false });
+        RootOverlay = new Overlay(lower, new Tmpfs(memory) { HasSeals = false }) { ReadOnly = readOnlyRoot };
         Root = RootOverlay.Root;
         Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
