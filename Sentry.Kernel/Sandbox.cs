@@ -46,6 +46,9 @@ public sealed partial class Sandbox
         Options = options;
         Mounts = new(options.RootLower ?? Fs.HostInode.Root(), platform.Memory, options.ReadOnlyRoot);
         foreach (var v in options.Volumes) Mounts.AddVolume(v);
+        foreach (var m in options.Tmpfs)
+            if (Mounts.AddTmpfs(m, platform.Memory) < 0) throw new SandboxStartException(1, $"sentry: tmpfs at {m.Path}: invalid options {string.Join(',', m.Options)}");
+        foreach (var f in options.Files) Mounts.AddCopiedFile(f);
         Memfds = new Fs.Tmpfs(platform.Memory);
     }
 

@@ -27,6 +27,10 @@ public sealed record SandboxOptions
     public Vfs.Inode? RootLower { get; init; }
     /// <summary>Trees mounted over the root (bind mounts of host directories), in order.</summary>
     public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
+    /// <summary>tmpfs file systems mounted when the sandbox starts, after the volumes.</summary>
+    public IReadOnlyList<TmpfsMount> Tmpfs { get; init; } = [];
+    /// <summary>Files put in the root (copies of single host files an OCI config binds), after the mounts.</summary>
+    public IReadOnlyList<CopiedFile> Files { get; init; } = [];
     /// <summary>
     /// The first process's resource limits by RLIMIT_* number (as <see cref="ResourceLimit.OfHost"/>
     /// reads them, so the program starts as if started directly); null gives the limits of a

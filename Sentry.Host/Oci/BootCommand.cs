@@ -53,7 +53,7 @@ public static class BootCommand
             ready?.Fail($"root.path {rootPath}: no such directory");
             return 1;
         }
-        var volumes = Volumes(spec, s.Log);
+        var (volumes, tmpfs, files) = Mounts(spec, s.Log);
         GoferLauncher.Started gofer;
         try { gofer = GoferLauncher.Start(rootPath, volumes); }
         catch (InvalidOperationException e)
@@ -74,6 +74,8 @@ public static class BootCommand
             Gid = process.User?.Gid ?? 0,
             Hostname = spec.Hostname,
             ReadOnlyRoot = spec.Root!.Readonly,
+            Tmpfs = tmpfs,
+            Files = files,
         };
 
         using var started = new ManualResetEventSlim(startAtOnce);
@@ -165,27 +167,37 @@ public static class BootCommand
     }
 
     /// <summary>
-    /// The spec's bind mounts of host directories as volumes; the kernel's own file systems
-    /// (proc, sysfs, devpts ...) are already where they belong. Anything else is skipped with a
-    /// log record (tmpfs mounts and bind mounts of single files are not supported yet).
+    /// The spec's mounts as the sandbox takes them: bind mounts of host directories become
+    /// volumes (served by the Gofer), tmpfs mounts new tmpfs instances, bind mounts of single
+    /// files copies in the root. The kernel's own file systems (proc, sysfs, devpts, its /dev and
+    /// /dev/shm) are already in place. Anything else is skipped with a log record.
     /// </summary>
-    static List<VolumeSpec> Volumes(OciSpec spec, OciLog log)
+    static (List<VolumeSpec>, List<TmpfsMount>, List<CopiedFile>) Mounts(OciSpec spec, OciLog log)
     {
         var volumes = new List<VolumeSpec>();
+        var tmpfs = new List<TmpfsMount>();
+        var files = new List<CopiedFile>();
         foreach (var m in spec.Mounts ?? [])
         {
             var opts = m.Options ?? [];
+            string dest = m.Destination ?? "";
             bool bind = m.Type == "bind" || opts.Contains("bind") || opts.Contains("rbind");
-            if (bind && m.Source != null && m.Destination is { Length: > 1 } dest && dest.StartsWith('/') && Directory.Exists(m.Source))
-            {
+            if (!dest.StartsWith('/') || dest == "/") { log.Record("warning", $"mount at {dest}: not an absolute path below /: skipped"); continue; }
+            if (dest is "/dev" or "/dev/shm" or "/dev/pts" or "/proc" or "/sys" || (!bind && Array.IndexOf(s_kernelMounts, m.Type) >= 0))
+                continue; // the kernel's own
+            if (bind && m.Source != null && Directory.Exists(m.Source))
                 volumes.Add(new VolumeSpec(m.Source, dest, opts.Contains("ro")));
-                continue;
+            else if (bind && m.Source != null && File.Exists(m.Source))
+            {
+                try { files.Add(new CopiedFile(dest, File.ReadAllBytes(m.Source))); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Record("warning", $"bind of {m.Source} at {dest}: {e.Message}: skipped"); }
             }
-            if (!bind && Array.IndexOf(s_kernelMounts, m.Type) >= 0) continue;
-            if (m.Type == "tmpfs" && m.Destination is "/dev" or "/dev/shm") continue; // the kernel's devfs and its /dev/shm
-            log.Record("warning", $"mount of {m.Source} ({m.Type}) at {m.Destination} is not supported yet: skipped");
+            else if (m.Type == "tmpfs")
+                tmpfs.Add(new TmpfsMount(dest, opts));
+            else
+                log.Record("warning", $"mount of {m.Source} ({m.Type}) at {dest} is not supported yet: skipped");
         }
-        return volumes;
+        return (volumes, tmpfs, files);
     }
 
     static readonly string[] s_rlimitNames =
