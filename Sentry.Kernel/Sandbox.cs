@@ -40,6 +40,9 @@ public sealed partial class Sandbox
     internal Fs.Tmpfs Memfds { get; }
 
     /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
+    /// <summary>The console bridged to the host terminal of <see cref="SandboxOptions.ConsoleFd"/>, once init has it.</summary>
+    public Vfs.Tty.HostConsole? Console { get; private set; }
+
     public Sandbox(IPlatform platform, SandboxOptions options)
     {
         Platform = platform;
@@ -209,8 +212,10 @@ public sealed partial class Sandbox
         task.HostTid = (int)HostSyscall.Call(186 /* gettid */);
         try
         {
+            bool console = Options.ConsoleFd >= 0;
+            if (console) Console = Vfs.Tty.HostConsole.Attach(task, Options.ConsoleFd);
             Prepare(task, new ProcessSpec(Options.Program, Options.Args, Options.Env, Options.Cwd, Options.Uid, Options.Gid,
-                Options.StdinFd, Options.StdoutFd, Options.StderrFd));
+                console ? -1 : Options.StdinFd, console ? -1 : Options.StdoutFd, console ? -1 : Options.StderrFd));
         }
         catch
         {
@@ -224,6 +229,7 @@ public sealed partial class Sandbox
         Thread[] others;
         lock (_threads) others = [.. _threads];
         foreach (var t in others) t.Join(TimeSpan.FromSeconds(10));
+        Console?.Drain(TimeSpan.FromSeconds(2));
         return _init!.ShellStatus;
     }
 

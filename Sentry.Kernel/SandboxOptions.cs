@@ -20,6 +20,11 @@ public sealed record SandboxOptions
     public int StdoutFd { get; init; } = 1;
     public int StderrFd { get; init; } = 2;
     /// <summary>
+    /// A host terminal (the engine's console) to bridge to a pty of the sandbox, which then is the
+    /// first process's stdio and controlling terminal instead of the Std*Fd; -1 for none.
+    /// </summary>
+    public int ConsoleFd { get; init; } = -1;
+    /// <summary>
     /// The read-only lower layer of the root overlay, normally the Gofer's tree
     /// (<see cref="Fs.GoferFs.Root"/>). Null reads the host root directly from Sentry (embedders
     /// and tests that run without a Gofer).

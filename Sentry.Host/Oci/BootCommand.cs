@@ -15,16 +15,17 @@ public static class BootCommand
     /// <summary>Mount types the sandbox's kernel provides itself at their usual places.</summary>
     static readonly string[] s_kernelMounts = ["proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"];
 
-    public sealed record Settings(ContainerStore Store, string Id, string Bundle, string Platform, OciLog Log, bool Debug);
+    public sealed record Settings(ContainerStore Store, string Id, string Bundle, string Platform, OciLog Log, bool Debug, string? ConsoleSocket);
 
     public static int Run(string[] args)
     {
         var g = OciGlobals.Parse(args, out var rest, out string? problem);
-        string? id = null, bundle = null;
+        string? id = null, bundle = null, console = null;
         for (int i = 0; i < rest.Count; i++)
         {
             if (rest[i] == "--bundle" && i + 1 < rest.Count) bundle = rest[++i];
             else if (rest[i] == "--id" && i + 1 < rest.Count) id = rest[++i];
+            else if (rest[i] == "--console-socket" && i + 1 < rest.Count) console = rest[++i];
         }
         using var ready = new ReadyPipe(3);
         if (problem != null || id == null || bundle == null)
@@ -32,7 +33,7 @@ public static class BootCommand
             ready.Fail(problem ?? "boot: --id and --bundle are required");
             return 2;
         }
-        var settings = new Settings(new ContainerStore(g.Root), id, bundle, g.Platform, g.Log, g.Debug);
+        var settings = new Settings(new ContainerStore(g.Root), id, bundle, g.Platform, g.Log, g.Debug, console);
         return Boot(settings, ready, startAtOnce: false);
     }
 
@@ -62,8 +63,22 @@ public static class BootCommand
             return 1;
         }
         var process = spec.Process!;
+        int console = -1;
+        if (process.Terminal && s.ConsoleSocket != null)
+        {
+            try
+            {
+                console = HostPty.OpenForEngine(s.ConsoleSocket, process.ConsoleSize?.Height ?? 0, process.ConsoleSize?.Width ?? 0);
+            }
+            catch (InvalidOperationException e)
+            {
+                ready?.Fail(e.Message);
+                return 1;
+            }
+        }
         var options = new SandboxOptions
         {
+            ConsoleFd = console,
             Program = process.Args![0],
             Args = process.Args,
             Env = process.Env ?? [],
@@ -88,6 +103,9 @@ public static class BootCommand
         ready?.Succeed();
         started.Wait();
         s.Log.Record("info", $"container {s.Id} starting {string.Join(' ', process.Args!)}");
+        // The engine resizes the terminal it gave us: the sandbox's pty follows (SIGWINCH inside).
+        using var resize = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)28 /* SIGWINCH, raw: Linux only */,
+            _ => Volatile.Read(ref sandbox)?.Console?.Resize());
         int status = DoCommand.Execute(gofer, s.Platform, options, volumes, box => Volatile.Write(ref sandbox, box));
         s.Log.Record("info", $"container {s.Id} exited with status {status}");
         Save(s, "stopped");

@@ -109,8 +109,11 @@ public static partial class OciCommand
         var store = new ContainerStore(g.Root);
         string bundle = Path.GetFullPath(Flag(flags, "--bundle") ?? ".");
         if (!OciSpecs.TryLoad(bundle, out var spec, out string problem)) return Fail(g, problem);
-        if (spec.Process!.Terminal && Flag(flags, "--console-socket") is not null)
-            return Fail(g, "process.terminal with --console-socket is not supported yet");
+        string? console = Flag(flags, "--console-socket");
+        bool detached = !start || Bool(flags, "--detach");
+        if (spec.Process!.Terminal && detached && console == null)
+            return Fail(g, "cannot allocate a terminal for a detached container without --console-socket");
+        if (console != null) console = Path.GetFullPath(console);
         try
         {
             if (!store.TryReserve(id)) return Fail(g, $"container with id {id} already exists");
@@ -124,7 +127,7 @@ public static partial class OciCommand
             Id = id, Status = "creating", Bundle = bundle, Annotations = spec.Annotations,
             Created = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ"),
         };
-        var settings = new BootCommand.Settings(store, id, bundle, g.Platform, g.Log, g.Debug);
+        var settings = new BootCommand.Settings(store, id, bundle, g.Platform, g.Log, g.Debug, console);
         if (start && !Bool(flags, "--detach"))
         {
             // `run` in the foreground: this process is the container's.
@@ -142,6 +145,7 @@ public static partial class OciCommand
             var bootArgs = new List<string> { "--root", store.Root, "--platform", g.Platform };
             if (g.Debug) bootArgs.Add("--debug");
             bootArgs.AddRange(["boot", "--id", id, "--bundle", bundle]);
+            if (console != null) bootArgs.AddRange(["--console-socket", console]);
             pid = SelfSpawn.Start(g.LogArgs.Concat(bootArgs), fds[1]);
         }
         catch (InvalidOperationException e)

@@ -20,12 +20,19 @@ public sealed record OciSpec
 public sealed record OciProcess
 {
     public bool Terminal { get; init; }
+    public OciBox? ConsoleSize { get; init; }
     public OciUser? User { get; init; }
     public List<string>? Args { get; init; }
     public List<string>? Env { get; init; }
     public string? Cwd { get; init; }
     public List<OciRlimit>? Rlimits { get; init; }
     public bool NoNewPrivileges { get; init; }
+}
+
+public sealed record OciBox
+{
+    public ushort Height { get; init; }
+    public ushort Width { get; init; }
 }
 
 public sealed record OciUser

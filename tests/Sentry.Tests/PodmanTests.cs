@@ -102,4 +102,18 @@ public sealed class PodmanTests(string platform) : PlatformFixture(platform)
         }
         finally { ProcessRunner.TryRun("/usr/bin/podman", ["rm", "-f", name], timeout: TimeSpan.FromMinutes(1)); }
     }
+
+    [Test]
+    public void InteractiveTerminalIsThePtyOfTheSandbox()
+    {
+        // podman -it needs a terminal of its own: script(1) gives it one and types our input.
+        if (!File.Exists("/usr/bin/script")) Assert.Ignore("script(1) missing (Debian package bsdutils)");
+        string command = string.Join(' ', new[] { "/usr/bin/podman", "--runtime", _sentry, "--runtime-flag", $"platform={Platform}",
+            "run", "-it", "--rm" }.Concat(HostFlags).Concat([Image, "sh", "-c", "'tty; read x; echo got $x; exit 4'"]));
+        var r = ProcessRunner.Run("/usr/bin/script", ["-qec", command, "/dev/null"], stdin: "hello\n"u8.ToArray(), timeout: TimeSpan.FromMinutes(2));
+        string text = r.StdoutText.Replace("\r", "");
+        // The sandbox's own pty (its line discipline echoes "hello"), not the host's terminal.
+        Assert.That(text, Does.Contain("/dev/pts/0\ngot hello\n"), r.Describe());
+        Assert.That(r.ExitCode, Is.EqualTo(4), r.Describe());
+    }
 }
