@@ -19,6 +19,10 @@ public static class Cli
     {
         // `sentry gofer` is internal: the file server GoferLauncher starts for a sandbox, not a user command.
         if (args.Length > 0 && args[0] == "gofer") return GoferCommand.Run(args[1..]);
+        // The OCI runtime commands (create, start, state, kill, delete, run ...) and `boot`, the
+        // internal sandbox process `create` starts, after runc's global flags.
+        if (Oci.OciGlobals.IsBoot(args)) return Oci.BootCommand.Run(args);
+        if (Oci.OciGlobals.IsOciCommand(args)) return Oci.OciCommand.Run(args);
         if (UnknownOption(args) is { } bad)
         {
             Console.Error.WriteLine($"sentry: unknown option {bad}");

@@ -25,8 +25,12 @@ public static class DoCommand
             && limit[0] >= TaskRunner.StackSize;
     }
 
-    /// <summary>Runs the sandbox for <paramref name="options"/> with files from <paramref name="gofer"/> (started with <paramref name="volumes"/>).</summary>
-    public static int Execute(GoferLauncher.Started gofer, string platformName, SandboxOptions options, IReadOnlyList<VolumeSpec> volumes)
+    /// <summary>
+    /// Runs the sandbox for <paramref name="options"/> with files from <paramref name="gofer"/> (started with <paramref name="volumes"/>);
+    /// <paramref name="created"/> hears of the sandbox before its first process starts (an OCI container routes `kill` to it).
+    /// </summary>
+    public static int Execute(GoferLauncher.Started gofer, string platformName, SandboxOptions options, IReadOnlyList<VolumeSpec> volumes,
+        Action<Sandbox>? created = null)
     {
         // The Gofer is answering Tversion while the platform and the application's first process
         // start; the first file lookup collects its answer and attaches.
@@ -61,6 +65,7 @@ public static class DoCommand
         try
         {
             var sandbox = sandboxRef = new Sandbox(platform, options with { RootLower = new Sentry.Kernel.Fs.DeferredInode(lower), Volumes = volumeMounts });
+            created?.Invoke(sandbox);
             // Signals sent to `sentry` go to the sandbox's init, as they would reach the program
             // run natively; the sandbox's exit status then tells what the program made of them.
             // A second one while the first is still pending ends `sentry` itself (the stubs die with

@@ -40,12 +40,18 @@ public sealed partial class Sandbox
     internal Fs.Tmpfs Memfds { get; }
 
     /// <summary>A sandbox ready to <see cref="Run()"/> the program of <paramref name="options"/> on <paramref name="platform"/>.</summary>
+    /// <summary>The console bridged to the host terminal of <see cref="SandboxOptions.ConsoleFd"/>, once init has it.</summary>
+    public Vfs.Tty.HostConsole? Console { get; private set; }
+
     public Sandbox(IPlatform platform, SandboxOptions options)
     {
         Platform = platform;
         Options = options;
-        Mounts = new(options.RootLower ?? Fs.HostInode.Root(), platform.Memory);
+        Mounts = new(options.RootLower ?? Fs.HostInode.Root(), platform.Memory, options.ReadOnlyRoot);
         foreach (var v in options.Volumes) Mounts.AddVolume(v);
+        foreach (var m in options.Tmpfs)
+            if (Mounts.AddTmpfs(m, platform.Memory) < 0) throw new SandboxStartException(1, $"sentry: tmpfs at {m.Path}: invalid options {string.Join(',', m.Options)}");
+        foreach (var f in options.Files) Mounts.AddCopiedFile(f);
         Memfds = new Fs.Tmpfs(platform.Memory);
     }
 
@@ -113,6 +119,33 @@ public sealed partial class Sandbox
         PostToProcess(init, SigInfo.FromKill(signal, SigInfo.SI_USER, 0, 0));
     }
 
+    /// <summary>
+    /// A signal to init from the container runtime, that is from an ancestor PID namespace
+    /// (pid_namespaces(7)): SIGKILL and SIGSTOP always arrive; any other signal only when init
+    /// has a handler for it (a shell as init ignores `podman stop`'s SIGTERM, as under runc).
+    /// </summary>
+    public void SignalInitFromParentNamespace(int signal)
+    {
+        var init = _init;
+        if (init == null || init.Zombie) return;
+        if (signal is not (Linux.SIGKILL or Linux.SIGSTOP))
+        {
+            var thread = init.Threads.FirstOrDefault();
+            if (thread == null) return;
+            var handler = thread.Signals.Actions[signal].Handler;
+            if (handler == SignalState.SIG_DFL || handler == SignalState.SIG_IGN) return;
+        }
+        PostToProcess(init, SigInfo.FromKill(signal, SigInfo.SI_USER, 0, 0));
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to every process of the sandbox from outside (an OCI `kill --all`); init as <see cref="SignalInitFromParentNamespace"/>.</summary>
+    public void SignalAll(int signal)
+    {
+        foreach (var g in LiveGroups())
+            if (g != _init) PostToProcess(g, SigInfo.FromKill(signal, SigInfo.SI_USER, 0, 0));
+        SignalInitFromParentNamespace(signal);
+    }
+
     /// <summary>Guards the process tree: parents, children, groups, the task table.</summary>
     public object TreeLock { get; } = new();
     readonly Dictionary<int, Task> _tasks = new();
@@ -167,7 +200,7 @@ public sealed partial class Sandbox
             int pid = AllocatePid();
             var group = new ThreadGroup { Tgid = pid, Pgid = pid, Sid = pid };
             _init = group;
-            task = new Task { Sandbox = this, Mm = mm, Tid = pid, Group = group };
+            task = new Task { Sandbox = this, Mm = mm, Tid = pid, Group = group, Uid = Options.Uid, Gid = Options.Gid };
             if (Options.Limits is { } limits)
             {
                 for (int r = 0; r < Math.Min(limits.Count, group.Limits.Length); r++) group.Limits[r] = (limits[r].Soft, limits[r].Hard);
@@ -179,19 +212,10 @@ public sealed partial class Sandbox
         task.HostTid = (int)HostSyscall.Call(186 /* gettid */);
         try
         {
-            WireStdio(task);
-            var cwd = PathWalker.Resolve(task, Linux.AT_FDCWD, Options.Cwd, followLast: true);
-            if (cwd.Error < 0 || !cwd.Exists || !cwd.IsDir)
-                throw new SandboxStartException(1, $"sentry: --cwd {Options.Cwd}: No such directory");
-            task.Fs.SetCwd(cwd.Path, cwd.Node);
-
-            var exe = FindProgram(task);
-            long r = Exec.Run(task, exe, Options.Program.Contains('/') ? Options.Program : exe.Path, [.. Options.Args], Options.Env);
-            if (r < 0)
-            {
-                int code = r == -Errno.ENOENT ? 127 : 126;
-                throw new SandboxStartException(code, $"sentry: {Options.Program}: {Describe((int)-r)}");
-            }
+            bool console = Options.ConsoleFd >= 0;
+            if (console) Console = Vfs.Tty.HostConsole.Attach(task, Options.ConsoleFd);
+            Prepare(task, new ProcessSpec(Options.Program, Options.Args, Options.Env, Options.Cwd, Options.Uid, Options.Gid,
+                console ? -1 : Options.StdinFd, console ? -1 : Options.StdoutFd, console ? -1 : Options.StderrFd));
         }
         catch
         {
@@ -205,6 +229,7 @@ public sealed partial class Sandbox
         Thread[] others;
         lock (_threads) others = [.. _threads];
         foreach (var t in others) t.Join(TimeSpan.FromSeconds(10));
+        Console?.Drain(TimeSpan.FromSeconds(2));
         return _init!.ShellStatus;
     }
 
@@ -326,7 +351,17 @@ public sealed partial class Sandbox
             return;
         }
         if (notifyInit) _init!.ChildEvents.NotifyAll();
-        if (parent == null) return;
+        if (parent == null)
+        {
+            // A process started from outside (StartProcess) has no parent inside to reap it: the
+            // host's waiter hears of its end instead.
+            if (group.Ended is { } ended)
+            {
+                lock (TreeLock) _groups.Remove(group.Tgid);
+                ended.Set();
+            }
+            return;
+        }
         if (group.ExitSignal != 0 && parent.Threads.Count > 0)
         {
             PostToProcess(parent, SigInfo.ChildEnded(group.ExitSignal, group.Tgid, group.WaitStatus));
@@ -427,10 +462,31 @@ public sealed partial class Sandbox
         _ => Errno.Name(errno),
     };
 
-    /// <summary>Resolves the program like execvp: a path when it has a '/', else a search of PATH.</summary>
-    Lookup FindProgram(Task task)
+    /// <summary>
+    /// A new task's first steps, before it runs: stdio from the host descriptors, the working
+    /// directory, the execve of the program. Throws <see cref="SandboxStartException"/> with the
+    /// exit code a shell would give (127 not found, 126 not executable).
+    /// </summary>
+    void Prepare(Task task, ProcessSpec spec)
     {
-        string prog = Options.Program;
+        WireStdio(task, [spec.StdinFd, spec.StdoutFd, spec.StderrFd]);
+        var cwd = PathWalker.Resolve(task, Linux.AT_FDCWD, spec.Cwd, followLast: true);
+        if (cwd.Error < 0 || !cwd.Exists || !cwd.IsDir)
+            throw new SandboxStartException(1, $"sentry: --cwd {spec.Cwd}: No such directory");
+        task.Fs.SetCwd(cwd.Path, cwd.Node);
+
+        var exe = FindProgram(task, spec.Program, spec.Env);
+        long r = Exec.Run(task, exe, spec.Program.Contains('/') ? spec.Program : exe.Path, [.. spec.Args], spec.Env);
+        if (r < 0)
+        {
+            int code = r == -Errno.ENOENT ? 127 : 126;
+            throw new SandboxStartException(code, $"sentry: {spec.Program}: {Describe((int)-r)}");
+        }
+    }
+
+    /// <summary>Resolves the program like execvp: a path when it has a '/', else a search of PATH.</summary>
+    Lookup FindProgram(Task task, string prog, IReadOnlyList<string> env)
+    {
         if (prog.Length == 0) throw new SandboxStartException(127, "sentry: : No such file or directory");
         if (prog.Contains('/'))
         {
@@ -440,7 +496,7 @@ public sealed partial class Sandbox
             return l;
         }
         string path = DefaultPath;
-        foreach (var e in Options.Env)
+        foreach (var e in env)
             if (e.StartsWith("PATH=", StringComparison.Ordinal)) path = e[5..];
         foreach (var dir in path.Split(':'))
         {
@@ -450,9 +506,8 @@ public sealed partial class Sandbox
         throw new SandboxStartException(127, $"sentry: {prog}: No such file or directory");
     }
 
-    void WireStdio(Task task)
+    void WireStdio(Task task, int[] hostFds)
     {
-        int[] hostFds = [Options.StdinFd, Options.StdoutFd, Options.StderrFd];
         for (int fd = 0; fd < 3; fd++)
         {
             if (HostSyscall.Call(72 /* fcntl */, hostFds[fd], Linux.F_GETFD) < 0) continue; // closed on the host: closed inside

@@ -20,6 +20,11 @@ public sealed record SandboxOptions
     public int StdoutFd { get; init; } = 1;
     public int StderrFd { get; init; } = 2;
     /// <summary>
+    /// A host terminal (the engine's console) to bridge to a pty of the sandbox, which then is the
+    /// first process's stdio and controlling terminal instead of the Std*Fd; -1 for none.
+    /// </summary>
+    public int ConsoleFd { get; init; } = -1;
+    /// <summary>
     /// The read-only lower layer of the root overlay, normally the Gofer's tree
     /// (<see cref="Fs.GoferFs.Root"/>). Null reads the host root directly from Sentry (embedders
     /// and tests that run without a Gofer).
@@ -27,10 +32,21 @@ public sealed record SandboxOptions
     public Vfs.Inode? RootLower { get; init; }
     /// <summary>Trees mounted over the root (bind mounts of host directories), in order.</summary>
     public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
+    /// <summary>tmpfs file systems mounted when the sandbox starts, after the volumes.</summary>
+    public IReadOnlyList<TmpfsMount> Tmpfs { get; init; } = [];
+    /// <summary>Files put in the root (copies of single host files an OCI config binds), after the mounts.</summary>
+    public IReadOnlyList<CopiedFile> Files { get; init; } = [];
     /// <summary>
     /// The first process's resource limits by RLIMIT_* number (as <see cref="ResourceLimit.OfHost"/>
     /// reads them, so the program starts as if started directly); null gives the limits of a
     /// fresh Linux login. Resources past the list keep those defaults.
     /// </summary>
     public IReadOnlyList<ResourceLimit>? Limits { get; init; }
+    /// <summary>The first process's user and group ids inside the sandbox (an OCI process.user; 0 = root).</summary>
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    /// <summary>The sandbox's host name (uname's nodename); null shows the host's.</summary>
+    public string? Hostname { get; init; }
+    /// <summary>The root file system refuses every change (EROFS); volumes keep their own setting.</summary>
+    public bool ReadOnlyRoot { get; init; }
 }

@@ -80,7 +80,9 @@ public sealed unsafe class P9Socket : IDisposable
                     cmsghdr* c = CMSG_FIRSTHDR(&msg);
                     c->cmsg_level = SOL_SOCKET;
                     c->cmsg_type = SCM_RIGHTS;
-                    c->cmsg_len = CMSG_LEN(sizeof(int));
+                    // Exactly the header and one fd: Tmds.LibC's CMSG_LEN rounds up to 8 bytes, which made the
+                    // kernel pass a second descriptor (fd 0, from the zeroed buffer) beside it.
+                    c->cmsg_len = sizeof(cmsghdr) + sizeof(int);
                     *(int*)CMSG_DATA(c) = fd;
                 }
                 long n = sendmsg(_fd, &msg, MSG_NOSIGNAL);
@@ -168,7 +170,7 @@ public sealed unsafe class P9Socket : IDisposable
             for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != null; c = CMSG_NXTHDR(&msg, c))
             {
                 if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-                int count = ((int)c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int count = ((int)c->cmsg_len - sizeof(cmsghdr)) / sizeof(int);
                 int* fds = (int*)CMSG_DATA(c);
                 long at = _base + _end;
                 for (int i = 0; i < count; i++)

@@ -18,6 +18,7 @@ public sealed class DeferredInode(Lazy<Inode> root) : Inode
     public static Inode Unwrap(Inode node) => node is DeferredInode d ? d.Root : node;
 
     public override uint Mode => Root.Mode;
+    public override bool OnReadOnlyFs => Root.OnReadOnlyFs;
     public override uint Uid => Root.Uid;
     public override uint Gid => Root.Gid;
     public override long Stat(out LinuxStat st) => Root.Stat(out st);

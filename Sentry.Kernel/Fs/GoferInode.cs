@@ -56,6 +56,7 @@ public sealed partial class GoferInode : Inode, IPageSource
     }
 
     public override uint Mode => _st.st_mode;
+    public override bool OnReadOnlyFs => !_fs.Writable;
     public override uint Uid => _st.st_uid;
     public override uint Gid => _st.st_gid;
 

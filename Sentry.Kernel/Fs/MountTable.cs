@@ -22,10 +22,10 @@ public sealed class MountTable
     /// <summary>The devpts instance of /dev/pts, which /dev/ptmx opens.</summary>
     public DevPts Pts { get; } = new();
 
-    public MountTable(Inode lower, MemoryFile memory)
+    public MountTable(Inode lower, MemoryFile memory, bool readOnlyRoot = false)
     {
         // The upper layer stands for the overlay of a container's root, not a tmpfs: its files take no seals.
-        RootOverlay = new Overlay(lower, new Tmpfs(memory) { HasSeals = false });
+        RootOverlay = new Overlay(lower, new Tmpfs(memory) { HasSeals = false }) { ReadOnly = readOnlyRoot };
         Root = RootOverlay.Root;
         Add(["proc"], new SyntheticInode(VirtualNode.BuildProc(), SyntheticInode.PROC_SUPER_MAGIC), "proc", "proc", "rw,nosuid,nodev,noexec,relatime");
         Add(["sys"], new SyntheticInode(VirtualNode.BuildSys(), SyntheticInode.SYSFS_MAGIC), "sysfs", "sysfs", "ro,nosuid,nodev,noexec,relatime");
@@ -53,7 +53,14 @@ public sealed class MountTable
     /// </summary>
     public void AddVolume(VolumeMount v)
     {
-        string[] at = v.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        string[] at = MakeMountPoint(v.Path);
+        Add(at, v.Root, "none", "9p", v.ReadOnly ? "ro,relatime" : "rw,relatime");
+    }
+
+    /// <summary>Makes the directories of <paramref name="path"/> in the overlay's upper layer, as <see cref="AddVolume"/> needs; its components.</summary>
+    string[] MakeMountPoint(string path)
+    {
+        string[] at = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var upper = RootOverlay.Upper;
         lock (upper.Lock)
         {
@@ -69,7 +76,54 @@ public sealed class MountTable
                 dir = next;
             }
         }
-        Add(at, v.Root, "none", "9p", v.ReadOnly ? "ro,relatime" : "rw,relatime");
+        return at;
+    }
+
+    /// <summary>
+    /// Mounts a new tmpfs at <paramref name="m"/>'s path (an OCI tmpfs mount: /tmp, /run of
+    /// `podman --read-only`). Its options are mount(8)'s; the tmpfs ones (size, mode, uid, gid)
+    /// apply, flags such as nosuid are shown only. Returns 0 or -EINVAL for a bad option.
+    /// </summary>
+    public long AddTmpfs(TmpfsMount m, MemoryFile memory)
+    {
+        var tmpfsOptions = new List<string>();
+        foreach (var o in m.Options)
+            if (o.StartsWith("size=", StringComparison.Ordinal) || o.StartsWith("mode=", StringComparison.Ordinal)
+                || o.StartsWith("uid=", StringComparison.Ordinal) || o.StartsWith("gid=", StringComparison.Ordinal) || o.StartsWith("nr_", StringComparison.Ordinal))
+                tmpfsOptions.Add(o);
+        long r = TmpfsOptions.Parse(string.Join(',', tmpfsOptions), Tmpfs.RamPages, out var parsed);
+        if (r < 0) return r;
+        var fs = new Tmpfs(memory, (uint)Linux.S_IFDIR | parsed.Mode) { LimitPages = parsed.LimitPages };
+        fs.Root.OwnerUid = parsed.Uid ?? 0;
+        fs.Root.OwnerGid = parsed.Gid ?? 0;
+        Add(MakeMountPoint(m.Path), fs.Root, "tmpfs", "tmpfs", (m.Options.Contains("ro") ? "ro" : "rw") + parsed.Shown(Tmpfs.RamPages));
+        return 0;
+    }
+
+    /// <summary>
+    /// Puts a copy of a host file at <paramref name="f"/>'s path in the root's upper layer (an OCI
+    /// bind mount of a single file: /etc/hosts, /etc/hostname, /etc/resolv.conf from the engine).
+    /// A copy, not a bind: what the sandbox writes there stays in the sandbox.
+    /// </summary>
+    public void AddCopiedFile(CopiedFile f)
+    {
+        string[] at = f.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (at.Length == 0) return;
+        var dirAt = MakeMountPoint(string.Join('/', at[..^1]));
+        var upper = RootOverlay.Upper;
+        TmpfsNode node;
+        lock (upper.Lock)
+        {
+            var dir = upper.Root;
+            foreach (var name in dirAt)
+                if (dir.Children!.TryGetValue(name, out var next) && next.IsDir) dir = next; else return;
+            node = upper.NewNode((uint)Linux.S_IFREG | 0x1a4);
+            dir.Children!.Remove(at[^1]);
+            upper.Link(dir, at[^1], node);
+        }
+        var file = new TmpfsFile(node, Linux.O_RDWR, f.Path);
+        file.PWrite(f.Content, 0);
+        file.Release();
     }
 
     /// <summary>Removes the last mount made at <paramref name="at"/>; false when nothing is mounted there.</summary>

@@ -16,6 +16,11 @@ public sealed class Overlay
     internal object CopyUpLock { get; } = new();
     /// <summary>Bumped by every copy-up: tells nodes looked up earlier to look for their new upper copy.</summary>
     internal int Generation;
+    /// <summary>
+    /// A read-only root (an OCI root.readonly, `podman run --read-only`): every change answers
+    /// EROFS. Mount points for volumes are still made in the upper layer by the kernel itself.
+    /// </summary>
+    public bool ReadOnly { get; init; }
 
     public Overlay(Inode lower, Tmpfs upper)
     {

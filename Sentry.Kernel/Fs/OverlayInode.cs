@@ -128,6 +128,8 @@ public sealed class OverlayInode : Inode
     /// <summary>Gives this node an upper copy (its parents first): directories empty, files with their data.</summary>
     long CopyUp(Task task)
     {
+        // Every change to the overlay starts here, so this is where a read-only root refuses it.
+        if (_fs.ReadOnly) return -Errno.EROFS;
         if (Upper != null) return 0;
         long r = _parent!.CopyUp(task);
         if (r < 0) return r;
@@ -349,10 +351,13 @@ public sealed class OverlayInode : Inode
         return r < 0 ? r : Upper!.RemoveXattr(task, name);
     }
 
+    public override bool OnReadOnlyFs => _fs.ReadOnly;
+
     public override long StatFs(Span<long> st)
     {
         _fs.Upper.Root.StatFs(st);
         st[0] = 0x794c7630; // OVERLAYFS_SUPER_MAGIC
+        if (_fs.ReadOnly) st[10] |= ST_RDONLY;
         return 0;
     }
 }

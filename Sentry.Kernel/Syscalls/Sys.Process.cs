@@ -176,6 +176,13 @@ public static unsafe partial class Sys
         byte* buf = stackalloc byte[390];
         long r = HostSyscall.Call(63, (long)buf);
         if (r < 0) return r;
+        if (t.Sandbox.Options.Hostname is { } name)
+        {
+            // nodename is the second field; a longer name than 64 bytes never gets this far (the OCI spec is checked).
+            var field = new Span<byte>(buf + 65, 65);
+            field.Clear();
+            System.Text.Encoding.UTF8.GetBytes(name.AsSpan(0, Math.Min(name.Length, 64)), field);
+        }
         return t.Mm.CopyOut(a.A0, new ReadOnlySpan<byte>(buf, 390)) < 0 ? -Errno.EFAULT : 0;
     }
 

@@ -75,6 +75,9 @@ public sealed class ThreadGroup
         }
     }
 
+    /// <summary>Set when a process started from outside the sandbox (an OCI exec), which has no parent inside, has ended.</summary>
+    public ManualResetEventSlim? Ended { get; init; }
+
     /// <summary>The shell's view of <see cref="WaitStatus"/>: code, or 128+signal.</summary>
     public int ShellStatus => (WaitStatus & 0x7f) != 0 ? 128 + (WaitStatus & 0x7f) : (WaitStatus >> 8) & 0xff;
 

@@ -110,7 +110,8 @@ public sealed unsafe class HostStdio : FileDescription
     {
         int size = cmd switch
         {
-            Linux.TCGETS or Linux.TCSETS or Linux.TCSETSW or Linux.TCSETSF => 60, // struct termios (kernel)
+            // The kernel's struct termios (36 bytes), not glibc's 60-byte one: copying 60 smashed the caller's stack.
+            Linux.TCGETS or Linux.TCSETS or Linux.TCSETSW or Linux.TCSETSF => Tty.Termios.Size,
             Linux.TIOCGWINSZ or Linux.TIOCSWINSZ => 8,
             Linux.TIOCGPGRP or Linux.FIONREAD => 4,
             _ => -1,

@@ -24,6 +24,12 @@ public abstract class Inode
     /// <summary>A directory that was removed while still open or a working directory.</summary>
     public virtual bool IsRemoved => false;
 
+    /// <summary>
+    /// Whether the node's file system is read-only (a read-only volume, a read-only root): every
+    /// change then answers EROFS, checked before permissions as Linux's mnt_want_write is.
+    /// </summary>
+    public virtual bool OnReadOnlyFs => false;
+
     /// <summary>The errno for changing this node's file system when it cannot be changed.</summary>
     protected virtual int ReadOnlyErrno => Errno.EROFS;
 

@@ -21,7 +21,8 @@ public static class Permission
     }
 
     /// <summary>The errno for creating or removing entries in <paramref name="dir"/>: 0 when allowed.</summary>
-    public static int ForDirChange(Task task, Inode dir) => May(task, dir, Linux.W_OK | Linux.X_OK) ? 0 : Errno.EACCES;
+    public static int ForDirChange(Task task, Inode dir) =>
+        dir.OnReadOnlyFs ? Errno.EROFS : May(task, dir, Linux.W_OK | Linux.X_OK) ? 0 : Errno.EACCES;
 
     /// <summary>Whether the sticky bit of <paramref name="dir"/> forbids <paramref name="task"/> removing or renaming <paramref name="victim"/>.</summary>
     public static bool StickyForbids(Task task, Inode dir, Inode victim) =>

@@ -139,4 +139,18 @@ public sealed class PtyTests(string platform) : PlatformFixture(platform)
         var (_, sandbox) = AssertMatchesNative(Python, "-c", program);
         Assert.That(sandbox.StdoutText, Does.Contain("42\\r\\n/dev/pts/"));
     }
+
+    [Test]
+    public void HostTerminalAsStdioReportsItsSettingsAsNatively()
+    {
+        // A host terminal handed to `sentry do` as stdio: TCGETS must copy the kernel's 36-byte
+        // termios (glibc's 60-byte struct once overflowed the caller's stack: "stack smashing").
+        if (!File.Exists("/usr/bin/script")) Assert.Ignore("script(1) missing (Debian package bsdutils)");
+        var (file, prefix) = SentryBinary.Command;
+        string sentry = string.Join(' ', new[] { file }.Concat(prefix).Concat(["do", $"--platform={Platform}", "/usr/bin/stty", "-a"]));
+        var native = ProcessRunner.Run("/usr/bin/script", ["-qec", "/usr/bin/stty -a", "/dev/null"]);
+        var sandboxed = ProcessRunner.Run("/usr/bin/script", ["-qec", sentry, "/dev/null"]);
+        Assert.That(sandboxed.StdoutText, Is.EqualTo(native.StdoutText), sandboxed.Describe());
+        Assert.That(sandboxed.StdoutText, Does.Contain("speed"), native.Describe());
+    }
 }

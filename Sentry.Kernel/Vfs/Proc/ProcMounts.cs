@@ -18,7 +18,8 @@ public static class ProcMounts
     {
         // The root is an overlay: the read-only lower tree under the sandbox's in-memory upper layer.
         sandbox.Mounts.Root.Stat(out var rootSt);
-        var list = new List<Mount> { new(1, 0, rootSt.st_dev, "/", "overlay", "overlay", "rw,relatime", "rw,lowerdir=/,upperdir=tmpfs") };
+        string mode = sandbox.Mounts.RootOverlay.ReadOnly ? "ro" : "rw";
+        var list = new List<Mount> { new(1, 0, rootSt.st_dev, "/", "overlay", "overlay", mode + ",relatime", mode + ",lowerdir=/,upperdir=tmpfs") };
         foreach (var m in sandbox.Mounts.Mounts)
         {
             string point = "/" + string.Join('/', m.At);

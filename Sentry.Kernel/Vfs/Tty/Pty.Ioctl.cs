@@ -53,14 +53,7 @@ public sealed partial class Pty
             {
                 var b = buf[..WinSize.Size];
                 if (task.Mm.CopyIn(arg, b) < 0) return -Errno.EFAULT;
-                var ws = WinSize.ReadFrom(b);
-                bool changed;
-                lock (_lock)
-                {
-                    changed = ws != _winSize;
-                    _winSize = ws;
-                }
-                if (changed) SignalForeground(1 << SIGWINCH);
+                SetWindowSize(WinSize.ReadFrom(b));
                 return 0;
             }
             case FIONREAD:

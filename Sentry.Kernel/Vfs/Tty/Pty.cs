@@ -48,6 +48,18 @@ public sealed partial class Pty
     /// <summary>Every slave open was closed after one was made: the master reads EIO once drained and polls HUP.</summary>
     bool SlaveGone => _slaveEverOpened && _slaveOpens == 0;
 
+    /// <summary>TIOCSWINSZ: a new size is kept and, when it changed, the foreground process group gets SIGWINCH.</summary>
+    public void SetWindowSize(WinSize ws)
+    {
+        bool changed;
+        lock (_lock)
+        {
+            changed = ws != _winSize;
+            _winSize = ws;
+        }
+        if (changed) SignalForeground(1 << Linux.SIGWINCH);
+    }
+
     // ---- the master side ----
 
     public long MasterRead(Span<byte> dst, bool nonblock)
