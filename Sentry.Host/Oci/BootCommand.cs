@@ -94,10 +94,11 @@ public static class BootCommand
         };
 
         using var started = new ManualResetEventSlim(startAtOnce);
+        using var created = new ManualResetEventSlim();
         Sandbox? sandbox = null;
         ControlChannel.Serve(s.Store.ControlSocket(s.Id), (connection, request, fds) =>
         {
-            try { Answer(s, connection, request, fds, started, () => Volatile.Read(ref sandbox)); }
+            try { Answer(s, connection, request, fds, started, () => SandboxOnceStarted(started, created, ref sandbox)); }
             finally { foreach (int f in fds) HostSyscall.Call(3 /* close */, f); }
         });
         ready?.Succeed();
@@ -106,7 +107,7 @@ public static class BootCommand
         // The engine resizes the terminal it gave us: the sandbox's pty follows (SIGWINCH inside).
         using var resize = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)28 /* SIGWINCH, raw: Linux only */,
             _ => Volatile.Read(ref sandbox)?.Console?.Resize());
-        int status = DoCommand.Execute(gofer, s.Platform, options, volumes, box => Volatile.Write(ref sandbox, box));
+        int status = DoCommand.Execute(gofer, s.Platform, options, volumes, box => { Volatile.Write(ref sandbox, box); created.Set(); });
         s.Log.Record("info", $"container {s.Id} exited with status {status}");
         Save(s, "stopped");
         return status;
@@ -136,7 +137,7 @@ public static class BootCommand
                     Environment.Exit(128 + sig);
                 }
                 var box = sandbox();
-                if (box == null) { c.Send("error the container is starting; try again"); return; }
+                if (box == null) { c.Send("error the container did not start"); return; }
                 if (verb == "killall") box.SignalAll(sig); else box.SignalInitFromParentNamespace(sig);
                 c.Send("ok");
                 return;
@@ -176,6 +177,17 @@ public static class BootCommand
         s.Log.Record("info", $"exec {string.Join(' ', p.Args)}: pid {proc.Pid}");
         c.Send($"ok {proc.Pid}");
         c.Send($"exit {proc.Wait()}");
+    }
+
+    /// <summary>
+    /// The sandbox, once `start` was answered: a request right after it (an engine's exec or kill)
+    /// waits the moment the kernel takes to be made. Null when not started or it never came.
+    /// </summary>
+    static Sandbox? SandboxOnceStarted(ManualResetEventSlim started, ManualResetEventSlim created, ref Sandbox? sandbox)
+    {
+        if (!started.IsSet) return null;
+        created.Wait(TimeSpan.FromSeconds(30));
+        return Volatile.Read(ref sandbox);
     }
 
     static void Save(Settings s, string status)

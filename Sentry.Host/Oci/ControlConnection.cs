@@ -23,10 +23,13 @@ public sealed unsafe class ControlConnection : IDisposable
         problem = "";
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) { problem = $"socket: errno {errno}"; return null; }
-        if (!Address(path, out var addr)) { close(fd); problem = $"{path}: path too long for a unix socket"; return null; }
         int r;
-        do r = connect(fd, (sockaddr*)&addr, (uint)sizeof(sockaddr_un));
-        while (r < 0 && errno == EINTR);
+        using (var name = new ShortName(path))
+        {
+            if (!Address(name.Path, out var addr)) { close(fd); problem = $"{path}: path too long for a unix socket"; return null; }
+            do r = connect(fd, (sockaddr*)&addr, (uint)sizeof(sockaddr_un));
+            while (r < 0 && errno == EINTR);
+        }
         if (r < 0) { problem = $"cannot reach the sandbox at {path}: errno {errno}"; close(fd); return null; }
         return new ControlConnection(fd);
     }
@@ -37,9 +40,12 @@ public sealed unsafe class ControlConnection : IDisposable
         File.Delete(path);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) throw new InvalidOperationException($"socket: errno {errno}");
-        if (!Address(path, out var addr)) throw new InvalidOperationException($"{path}: path too long for a unix socket");
-        if (bind(fd, (sockaddr*)&addr, (uint)sizeof(sockaddr_un)) < 0 || listen(fd, 64) < 0)
-            throw new InvalidOperationException($"cannot listen at {path}: errno {errno}");
+        using (var name = new ShortName(path))
+        {
+            if (!Address(name.Path, out var addr)) throw new InvalidOperationException($"{path}: path too long for a unix socket");
+            if (bind(fd, (sockaddr*)&addr, (uint)sizeof(sockaddr_un)) < 0 || listen(fd, 64) < 0)
+                throw new InvalidOperationException($"cannot listen at {path}: errno {errno}");
+        }
         return fd;
     }
 
@@ -52,6 +58,29 @@ public sealed unsafe class ControlConnection : IDisposable
             if (c >= 0) return new ControlConnection(c);
             if (errno != EINTR && errno != ECONNABORTED) return null;
         }
+    }
+
+    /// <summary>
+    /// A path short enough for sun_path (108 bytes): engines put container state deep (Docker:
+    /// /run/docker/runtime-runc/moby/ID with a 64-character ID), so a long one is reached through
+    /// its directory's descriptor, /proc/self/fd/N/NAME.
+    /// </summary>
+    readonly struct ShortName : IDisposable
+    {
+        readonly int _dirFd;
+        public string Path { get; }
+
+        public ShortName(string path)
+        {
+            _dirFd = -1;
+            Path = path;
+            if (Encoding.UTF8.GetByteCount(path) < 108) return;
+            string dir = System.IO.Path.GetDirectoryName(path) ?? "/";
+            fixed (byte* d = Encoding.UTF8.GetBytes(dir + "\0")) _dirFd = open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (_dirFd >= 0) Path = $"/proc/self/fd/{_dirFd}/{System.IO.Path.GetFileName(path)}";
+        }
+
+        public void Dispose() { if (_dirFd >= 0) close(_dirFd); }
     }
 
     static bool Address(string path, out sockaddr_un addr)

@@ -18,7 +18,10 @@ public sealed record OciGlobals(string Root, OciLog Log, bool Debug, string Plat
     public static OciGlobals Parse(string[] args, out List<string> rest, out string? problem)
     {
         problem = null;
-        string root = ContainerStore.DefaultRoot, platform = "auto", format = "text";
+        // Engines that cannot pass runtime flags (containerd's runc shim) set SENTRY_PLATFORM on the daemon instead.
+        string root = ContainerStore.DefaultRoot, format = "text";
+        string platform = Environment.GetEnvironmentVariable("SENTRY_PLATFORM") is { Length: > 0 } fromEnv ? fromEnv : "auto";
+        if (platform is not ("ptrace" or "kvm" or "auto")) problem = $"invalid SENTRY_PLATFORM: {platform} (ptrace, kvm or auto)";
         string? log = null;
         bool debug = false;
         int i = 0;

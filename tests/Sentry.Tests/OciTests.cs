@@ -217,4 +217,23 @@ public sealed class OciTests(string platform) : PlatformFixture(platform)
         WaitFor(() => !Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "), "the sandbox process to end");
         Assert.That(ProcessRunner.TryRun(_sentry, ["--root", _root, "state", id]).ExitCode, Is.EqualTo(1));
     }
+
+    [Test]
+    public void StateDeeperThanASocketPathHolds()
+    {
+        // Docker's --root with a 64-character id puts the control socket past sun_path's 108 bytes.
+        string deep = Path.Combine(_root, new string('d', 60), new string('e', 60));
+        string id = NewId(new string('f', 40)), output = Path.Combine(Bundle.Dir, "out.txt");
+        Bundle.Configure(_sentry, ["sh", "-c", "echo started; sleep 100"]);
+        var c = ProcessRunner.Run("/bin/sh", ["-c", "exec \"$@\" >\"$OUT\" 2>&1 </dev/null", "sh", _sentry, "--root", deep, "--platform", Platform, "create", "--bundle", Bundle.Dir, id],
+            environment: new Dictionary<string, string> { ["OUT"] = output });
+        Assert.That(c.ExitCode, Is.EqualTo(0), c.Describe() + File.ReadAllText(output));
+        try
+        {
+            Assert.That(ProcessRunner.Run(_sentry, ["--root", deep, "start", id]).ExitCode, Is.EqualTo(0));
+            var exec = ProcessRunner.Run(_sentry, ["--root", deep, "exec", id, "echo", "deep"]);
+            Assert.That(exec.StdoutText, Is.EqualTo("deep\n"), exec.Describe());
+        }
+        finally { ProcessRunner.TryRun(_sentry, ["--root", deep, "delete", "--force", id]); }
+    }
 }
