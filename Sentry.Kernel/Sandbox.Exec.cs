@@ -8,14 +8,15 @@ namespace Sentry.Kernel;
 public sealed partial class Sandbox
 {
     /// <summary>A process started by <see cref="StartProcess"/>: its pid inside, and its end.</summary>
-    public sealed class StartedProcess(int pid, ThreadGroup group)
+    public sealed class StartedProcess(int pid, ThreadGroup group, Vfs.Tty.HostConsole? console)
     {
         public int Pid => pid;
 
-        /// <summary>Waits for the process to end; its status as a shell reports it (128+signal when killed).</summary>
+        /// <summary>Waits for the process to end (and its terminal output to reach the host); its status as a shell reports it.</summary>
         public int Wait()
         {
             group.Ended!.Wait();
+            console?.Drain(TimeSpan.FromSeconds(2));
             return group.ShellStatus;
         }
     }
@@ -57,7 +58,8 @@ public sealed partial class Sandbox
             }
             task.Context = Platform.NewContext();
             task.HostTid = (int)HostSyscall.Call(186 /* gettid */);
-            try { Prepare(task, spec); }
+            Vfs.Tty.HostConsole? console;
+            try { console = Prepare(task, spec); }
             catch (Exception e)
             {
                 failure = e;
@@ -66,7 +68,7 @@ public sealed partial class Sandbox
                 ready.Set();
                 return;
             }
-            started = new StartedProcess(task.Tid, task.Group);
+            started = new StartedProcess(task.Tid, task.Group, console);
             ready.Set();
             TaskRunner.Run(task);
         }, TaskRunner.StackSize) { Name = "sentry-exec", IsBackground = true };

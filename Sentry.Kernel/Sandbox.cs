@@ -212,10 +212,8 @@ public sealed partial class Sandbox
         task.HostTid = (int)HostSyscall.Call(186 /* gettid */);
         try
         {
-            bool console = Options.ConsoleFd >= 0;
-            if (console) Console = Vfs.Tty.HostConsole.Attach(task, Options.ConsoleFd);
-            Prepare(task, new ProcessSpec(Options.Program, Options.Args, Options.Env, Options.Cwd, Options.Uid, Options.Gid,
-                console ? -1 : Options.StdinFd, console ? -1 : Options.StdoutFd, console ? -1 : Options.StderrFd));
+            Console = Prepare(task, new ProcessSpec(Options.Program, Options.Args, Options.Env, Options.Cwd, Options.Uid, Options.Gid,
+                Options.StdinFd, Options.StdoutFd, Options.StderrFd, Options.ConsoleFd));
         }
         catch
         {
@@ -463,13 +461,15 @@ public sealed partial class Sandbox
     };
 
     /// <summary>
-    /// A new task's first steps, before it runs: stdio from the host descriptors, the working
-    /// directory, the execve of the program. Throws <see cref="SandboxStartException"/> with the
+    /// A new task's first steps, before it runs: stdio from the host descriptors (or a console
+    /// bridged to a host terminal, returned), the working directory, the execve of the program. Throws <see cref="SandboxStartException"/> with the
     /// exit code a shell would give (127 not found, 126 not executable).
     /// </summary>
-    void Prepare(Task task, ProcessSpec spec)
+    Vfs.Tty.HostConsole? Prepare(Task task, ProcessSpec spec)
     {
-        WireStdio(task, [spec.StdinFd, spec.StdoutFd, spec.StderrFd]);
+        Vfs.Tty.HostConsole? console = null;
+        if (spec.ConsoleFd >= 0) console = Vfs.Tty.HostConsole.Attach(task, spec.ConsoleFd);
+        else WireStdio(task, [spec.StdinFd, spec.StdoutFd, spec.StderrFd]);
         var cwd = PathWalker.Resolve(task, Linux.AT_FDCWD, spec.Cwd, followLast: true);
         if (cwd.Error < 0 || !cwd.Exists || !cwd.IsDir)
             throw new SandboxStartException(1, $"sentry: --cwd {spec.Cwd}: No such directory");
@@ -482,6 +482,7 @@ public sealed partial class Sandbox
             int code = r == -Errno.ENOENT ? 127 : 126;
             throw new SandboxStartException(code, $"sentry: {spec.Program}: {Describe((int)-r)}");
         }
+        return console;
     }
 
     /// <summary>Resolves the program like execvp: a path when it has a '/', else a search of PATH.</summary>

@@ -166,7 +166,7 @@ public static class BootCommand
         try
         {
             proc = box.StartProcess(new ProcessSpec(p.Args[0], p.Args, p.Env ?? [], string.IsNullOrEmpty(p.Cwd) ? "/" : p.Cwd,
-                p.User?.Uid ?? 0, p.User?.Gid ?? 0, fds[0], fds[1], fds[2]));
+                p.User?.Uid ?? 0, p.User?.Gid ?? 0, fds[0], fds[1], fds[2], ConsoleFd: p.Terminal ? fds[0] : -1));
         }
         catch (SandboxStartException e)
         {

@@ -234,7 +234,10 @@ public static partial class OciCommand
             process = new OciProcess { Args = args, Env = env, Cwd = Flag(flags, "--cwd") ?? spec?.Process?.Cwd ?? "/", User = user, Terminal = Bool(flags, "--tty") };
         }
         if (process.Args is not { Count: > 0 }) return Fail(g, "exec: process.args must name a program");
-        if (process.Terminal) return Fail(g, "exec with a terminal is not supported yet");
+        string? console = Flag(flags, "--console-socket");
+        if (process.Terminal && console == null && (Bool(flags, "--detach") || Console.IsInputRedirected))
+            return Fail(g, "exec with a terminal needs --console-socket (or a terminal as stdin)");
+        if (console != null) console = Path.GetFullPath(console);
 
         if (Bool(flags, "--detach"))
         {
@@ -247,7 +250,9 @@ public static partial class OciCommand
             int pid;
             try
             {
-                var copyArgs = new List<string>(g.LogArgs) { "--root", store.Root, "exec", "--process", tmp, "--ready-fd", "3", id };
+                var copyArgs = new List<string>(g.LogArgs) { "--root", store.Root, "exec", "--process", tmp, "--ready-fd", "3" };
+                if (console != null) copyArgs.AddRange(["--console-socket", console]);
+                copyArgs.Add(id);
                 pid = SelfSpawn.Start(copyArgs, fds[1]);
             }
             catch (InvalidOperationException e)
@@ -267,7 +272,16 @@ public static partial class OciCommand
         using var c = ControlConnection.Connect(store.ControlSocket(id), out string problem);
         if (c == null) return Fail(g, problem);
         int readyFd = int.TryParse(Flag(flags, "--ready-fd"), out int rf) ? rf : -1;
-        if (!c.Send("exec " + JsonSerializer.Serialize(process, OciJson.Default.OciProcess).Replace('\n', ' '), [0, 1, 2]))
+        // A terminal exec's stdio is a pty for the engine (its master went over --console-socket),
+        // or this command's own terminal; the sandbox bridges it to a pty of its own.
+        int terminal = -1;
+        if (process.Terminal && console != null)
+        {
+            try { terminal = HostPty.OpenForEngine(console, process.ConsoleSize?.Height ?? 0, process.ConsoleSize?.Width ?? 0); }
+            catch (InvalidOperationException e) { Tell(readyFd, "error " + e.Message); return Fail(g, e.Message); }
+        }
+        int[] stdio = terminal >= 0 ? [terminal, terminal, terminal] : [0, 1, 2];
+        if (!c.Send("exec " + JsonSerializer.Serialize(process, OciJson.Default.OciProcess).Replace('\n', ' '), stdio))
             return Fail(g, "the sandbox closed the control connection");
         string? started = c.ReceiveLine(out _);
         if (started == null || !started.StartsWith("ok", StringComparison.Ordinal))

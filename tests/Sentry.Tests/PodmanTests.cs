@@ -116,4 +116,22 @@ public sealed class PodmanTests(string platform) : PlatformFixture(platform)
         Assert.That(text, Does.Contain("/dev/pts/0\ngot hello\n"), r.Describe());
         Assert.That(r.ExitCode, Is.EqualTo(4), r.Describe());
     }
+
+    [Test]
+    public void InteractiveExecGetsAPtyOfItsOwn()
+    {
+        if (!File.Exists("/usr/bin/script")) Assert.Ignore("script(1) missing (Debian package bsdutils)");
+        string name = $"sentry-test-it-{Platform}-{Environment.ProcessId}";
+        try
+        {
+            var run = Podman(["run", "-d", "--name", name, .. HostFlags, Image, "sh", "-c", "sleep 100"]);
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.Describe());
+            string command = string.Join(' ', new[] { "/usr/bin/podman", "--runtime", _sentry, "--runtime-flag", $"platform={Platform}",
+                "exec", "-it", name, "sh", "-c", "'tty; read x; echo got $x; exit 6'" });
+            var r = ProcessRunner.Run("/usr/bin/script", ["-qec", command, "/dev/null"], stdin: "typed\n"u8.ToArray(), timeout: TimeSpan.FromMinutes(2));
+            Assert.That(r.StdoutText.Replace("\r", ""), Does.Contain("/dev/pts/0\ngot typed\n"), r.Describe());
+            Assert.That(r.ExitCode, Is.EqualTo(6), r.Describe());
+        }
+        finally { ProcessRunner.TryRun("/usr/bin/podman", ["rm", "-f", "-t", "0", name], timeout: TimeSpan.FromMinutes(1)); }
+    }
 }

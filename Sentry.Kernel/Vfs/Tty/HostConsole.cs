@@ -16,11 +16,14 @@ public sealed unsafe class HostConsole
     readonly int _hostFd;
     readonly Pty _pty;
     readonly Thread _output;
+    /// <summary>The pty's master, held open for as long as the console lives.</summary>
+    readonly FileDescription _master;
 
-    HostConsole(int hostFd, Pty pty)
+    HostConsole(int hostFd, Pty pty, FileDescription master)
     {
         _hostFd = hostFd;
         _pty = pty;
+        _master = master;
         _output = new Thread(PumpOutput) { IsBackground = true, Name = "sentry-console-out" };
     }
 
@@ -42,13 +45,11 @@ public sealed unsafe class HostConsole
             if (fd > 0) slave!.AddRef();
             task.Fds.InstallAt(fd, slave!, false);
         }
-        var console = new HostConsole(hostFd, pty);
-        MakeRaw(hostFd);
+        var console = new HostConsole(hostFd, pty, masterFile!);
+        console._saved = MakeRaw(hostFd);
         console.Resize();
         console._output.Start();
         new Thread(console.PumpInput) { IsBackground = true, Name = "sentry-console-in" }.Start();
-        // The master stays open for as long as the sandbox runs: the console never hangs up by itself.
-        GC.KeepAlive(masterFile);
         return console;
     }
 
@@ -60,14 +61,26 @@ public sealed unsafe class HostConsole
             _pty.SetWindowSize(WinSize.ReadFrom(new ReadOnlySpan<byte>(ws, WinSize.Size)));
     }
 
-    /// <summary>Waits (at most <paramref name="timeout"/>) until what the sandbox wrote has reached the host terminal.</summary>
-    public void Drain(TimeSpan timeout) => _output.Join(timeout);
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until what the sandbox wrote has reached the host
+    /// terminal, then gives the host terminal back its settings (it may be the user's own).
+    /// </summary>
+    public void Drain(TimeSpan timeout)
+    {
+        _output.Join(timeout);
+        if (_saved is { } saved)
+            fixed (byte* t = saved) HostSyscall.Call(16, _hostFd, Linux.TCSETSW, (long)t);
+    }
 
-    /// <summary>cfmakeraw on the host terminal: it must not echo, edit lines or turn keys into signals itself.</summary>
-    static void MakeRaw(int fd)
+    /// <summary>The host terminal's settings before <see cref="MakeRaw"/>.</summary>
+    byte[]? _saved;
+
+    /// <summary>cfmakeraw on the host terminal: it must not echo, edit lines or turn keys into signals itself. Returns the settings it replaced.</summary>
+    static byte[]? MakeRaw(int fd)
     {
         byte* t = stackalloc byte[Termios.Size];
-        if (HostSyscall.Call(16, fd, Linux.TCGETS, (long)t) != 0) return;
+        if (HostSyscall.Call(16, fd, Linux.TCGETS, (long)t) != 0) return null;
+        byte[] saved = new ReadOnlySpan<byte>(t, Termios.Size).ToArray();
         uint* flags = (uint*)t; // c_iflag, c_oflag, c_cflag, c_lflag
         flags[0] &= ~(Termios.IGNBRK | Termios.BRKINT | Termios.PARMRK | Termios.ISTRIP | Termios.INLCR | Termios.IGNCR | Termios.ICRNL | Termios.IXON);
         flags[1] &= ~Termios.OPOST;
@@ -75,6 +88,7 @@ public sealed unsafe class HostConsole
         const uint CSIZE = 0x30, PARENB = 0x100;
         flags[2] = (flags[2] & ~(CSIZE | PARENB)) | Termios.CS8;
         HostSyscall.Call(16, fd, Linux.TCSETS, (long)t);
+        return saved;
     }
 
     /// <summary>Keys typed on the host terminal go into the pty as if typed on it.</summary>
