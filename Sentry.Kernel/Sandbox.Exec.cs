@@ -79,4 +79,32 @@ public sealed partial class Sandbox
         if (failure != null) throw new SandboxStartException(1, $"sentry: cannot start {spec.Program}: {failure.Message}");
         return started!;
     }
+
+    volatile bool _paused;
+
+    /// <summary>Whether <see cref="Pause"/> holds every task (no application instruction runs).</summary>
+    public bool Paused => _paused;
+
+    /// <summary>
+    /// Freezes the sandbox, as the cgroup freezer under `runc pause`: every task stops before its
+    /// next application instruction (a running one is kicked out of application code; one asleep
+    /// in a call stays asleep and stops when it returns). Nothing inside can see it: no signal,
+    /// no state change. SIGKILL still ends a process.
+    /// </summary>
+    public void Pause()
+    {
+        _paused = true;
+        Task[] all;
+        lock (TreeLock) all = [.. _tasks.Values];
+        foreach (var t in all) t.Kick();
+    }
+
+    /// <summary>Lets every task run again after <see cref="Pause"/>.</summary>
+    public void Resume()
+    {
+        _paused = false;
+        Task[] all;
+        lock (TreeLock) all = [.. _tasks.Values];
+        foreach (var t in all) t.Notify();
+    }
 }

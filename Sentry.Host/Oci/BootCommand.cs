@@ -141,6 +141,15 @@ public static class BootCommand
                 if (verb == "killall") box.SignalAll(sig); else box.SignalInitFromParentNamespace(sig);
                 c.Send("ok");
                 return;
+            case "pause" or "resume":
+            {
+                var frozen = sandbox();
+                if (frozen == null) { c.Send("error the container is not running"); return; }
+                if (verb == "pause") { frozen.Pause(); Save(s, "paused"); }
+                else { Save(s, "running"); frozen.Resume(); }
+                c.Send("ok");
+                return;
+            }
             case "exec":
                 Exec(s, c, arg, fds, started, sandbox());
                 return;

@@ -187,6 +187,13 @@ public sealed partial class Task : IWaiter
         WaitWhileStopped();
     }
 
+    /// <summary>Blocks while the sandbox is paused (<see cref="Sandbox.Pause"/>); only SIGKILL gets through.</summary>
+    public void WaitWhilePaused()
+    {
+        const ulong kill = 1UL << (Linux.SIGKILL - 1);
+        Block(null, () => !Sandbox.Paused || (Signals.PendingSet & kill) != 0 || Group.Exiting, interruptible: false);
+    }
+
     /// <summary>Blocks while the process is stopped; only SIGKILL (or SIGCONT) gets through.</summary>
     public void WaitWhileStopped()
     {

@@ -71,6 +71,7 @@ public static class TaskRunner
         while (true)
         {
             if (task.Group.Stopped) task.WaitWhileStopped();
+            if (sandbox.Paused) task.WaitWhilePaused();
             if (restart != 0 || task.Signals.PendingSet != 0 || task.SavedMask != null)
             {
                 SignalDelivery.Deliver(task, restart);

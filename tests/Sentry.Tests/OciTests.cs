@@ -236,4 +236,41 @@ public sealed class OciTests(string platform) : PlatformFixture(platform)
         }
         finally { ProcessRunner.TryRun(_sentry, ["--root", deep, "delete", "--force", id]); }
     }
+
+    [Test]
+    public void PauseFreezesEveryProcessUntilResume()
+    {
+        string host = Directory.CreateTempSubdirectory("sentry-oci-pause-").FullName;
+        string id = NewId("pause"), output = Path.Combine(Bundle.Dir, "out.txt"), counter = Path.Combine(host, "n");
+        try
+        {
+            // A busy shell loop writes a counter to a volume the test reads from outside.
+            Bundle.Configure(_sentry, ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /data/n; done"], c =>
+                c["mounts"]!.AsArray().Add(new JsonObject { ["destination"] = "/data", ["type"] = "bind", ["source"] = host, ["options"] = new JsonArray("rbind", "rw") }));
+            Assert.That(OciDetached(output, "create", "--bundle", Bundle.Dir, id).ExitCode, Is.EqualTo(0));
+            var early = ProcessRunner.TryRun(_sentry, ["--root", _root, "pause", id]);
+            Assert.That(early.ExitCode, Is.EqualTo(1), "a created container cannot pause: " + early.Describe());
+            Assert.That(Oci("start", id).ExitCode, Is.EqualTo(0));
+            string Read() => File.Exists(counter) ? File.ReadAllText(counter).Trim() : "";
+            WaitFor(() => Read().Length > 0 && Read() != "1", "the loop to count");
+
+            Assert.That(Oci("pause", id).ExitCode, Is.EqualTo(0));
+            Assert.That(Status(id), Is.EqualTo("paused"));
+            Thread.Sleep(200); // a write under way when the pause came lands
+            string frozen = Read();
+            Thread.Sleep(700);
+            Assert.That(Read(), Is.EqualTo(frozen), "nothing runs while paused");
+            var busy = ProcessRunner.TryRun(_sentry, ["--root", _root, "delete", id]);
+            Assert.That(busy.ExitCode, Is.EqualTo(1), "a paused container is deleted only with --force");
+
+            Assert.That(Oci("resume", id).ExitCode, Is.EqualTo(0));
+            Assert.That(Status(id), Is.EqualTo("running"));
+            WaitFor(() => Read() != frozen && Read().Length > 0, "the loop to count again");
+        }
+        finally
+        {
+            ProcessRunner.TryRun(_sentry, ["--root", _root, "delete", "--force", id]);
+            Directory.Delete(host, recursive: true);
+        }
+    }
 }
