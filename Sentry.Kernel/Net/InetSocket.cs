@@ -269,12 +269,16 @@ public sealed class InetSocket : SocketFile, IEndpointListener
             case SS_CONNECTED: return -Errno.EISCONN;
             case SS_CONNECTING: err = -Errno.EALREADY; break;
             case SS_UNCONNECTED:
-                if (Listening) return -Errno.EINVAL;
+                if (Listening) return -Errno.EISCONN; // sk_state is not TCP_CLOSE
                 err = _ep.Connect(a);
                 if (err == 0) { lock (_lock) _state = SS_CONNECTED; return 0; }
                 if (err == -Errno.EALREADY) err = -Errno.EINPROGRESS; // the stack still finishing an earlier one
                 if (err != -Errno.EINPROGRESS) return err;
                 lock (_lock) _state = SS_CONNECTING;
+                // Linux looks at the state before the handshake's answer is processed: a
+                // non-blocking connect that started says EINPROGRESS even when that answer
+                // (on loopback) is already in.
+                if (NonBlock || _sndTimeout.Sec < 0) return err;
                 break;
             default: return -Errno.EINVAL;
         }
@@ -288,7 +292,7 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         // Done: connected, or closed by a reset, a timeout or an ICMP error (SO_ERROR says which).
         int error = PendingError();
         int ready = _ep.Readiness;
-        if (error != 0 || ((ready & PollEvents.POLLHUP) != 0 && (ready & PollEvents.POLLOUT) == 0))
+        if (error != 0 || (ready & PollEvents.POLLHUP) != 0)
         {
             lock (_lock) _state = SS_UNCONNECTED;
             return error != 0 ? -error : -Errno.ECONNABORTED;

@@ -411,7 +411,8 @@ public sealed partial class UnixSocket : SocketFile
     public override long Ioctl(Task task, uint cmd, ulong arg)
     {
         if (cmd == Linux.FIONREAD) return task.Mm.Write(arg, Available) < 0 ? -Errno.EFAULT : 0;
-        return -Errno.ENOTTY;
+        // Any socket answers the interface ioctls (glibc's if_nametoindex asks an AF_UNIX one).
+        return NetDeviceIoctl.Handle(task, task.Sandbox.Network, cmd, arg);
     }
 
     public override int Poll(int events)

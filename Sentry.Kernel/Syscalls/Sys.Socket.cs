@@ -177,7 +177,8 @@ public static partial class Sys
     {
         var s = SocketOf(t, a.A0, out long r);
         if (s == null) return r;
-        if (a.A4 != 0 && !t.Mm.IsWritable(a.A5, 4)) return -Errno.EFAULT;
+        // AF_UNIX checks the length pointer first; Linux itself only writes it after receiving.
+        if (s is UnixSocket && a.A4 != 0 && !t.Mm.IsWritable(a.A5, 4)) return -Errno.EFAULT;
         return s.RecvMsg(t, [(a.A1, a.A2)], (int)a.A3, a.A4, a.A5, 0, 0, 0);
     }
 
@@ -201,6 +202,7 @@ public static partial class Sys
     {
         long r = ReadMsghdr(t, msg, out var m);
         if (r < 0) return r;
+        if (m.IovLen > 1024) return -Errno.EMSGSIZE; // UIO_MAXIOV, checked by copy_msghdr_from_user
         r = ReadIovecs(t, m.Iov, m.IovLen, out var vecs);
         if (r < 0) return r;
         // As copy_msghdr_from_user: a negative length is EINVAL, a long one is cut to sockaddr_storage.
@@ -219,6 +221,7 @@ public static partial class Sys
     {
         long r = ReadMsghdr(t, msg, out var m);
         if (r < 0) return r;
+        if (m.IovLen > 1024) return -Errno.EMSGSIZE;
         r = ReadIovecs(t, m.Iov, m.IovLen, out var vecs);
         return r < 0 ? r : s.RecvMsg(t, vecs, flags, m.Name, msg + 8, m.Control, m.ControlLen, msg);
     }
