@@ -37,8 +37,22 @@ public sealed class InetSocket : SocketFile, IEndpointListener
     public WaitQueue Queue { get; } = new();
     public IEndpoint Endpoint => _ep;
 
-    InetSocket(INetworkStack stack, IEndpoint ep, int flags, int state)
+    /// <summary>The sandbox's open inet sockets (for /proc/net/tcp's inode and uid columns).</summary>
+    public static IReadOnlyCollection<InetSocket> Open(Sandbox sandbox)
     {
+        var set = s_open.GetOrCreateValue(sandbox);
+        lock (set) return [.. set];
+    }
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Sandbox, HashSet<InetSocket>> s_open = new();
+    readonly HashSet<InetSocket> _openSet;
+    /// <summary>The owner's uid when the socket was made.</summary>
+    public uint Uid { get; }
+
+    InetSocket(Task t, INetworkStack stack, IEndpoint ep, int flags, int state)
+    {
+        _openSet = s_open.GetOrCreateValue(t.Sandbox);
+        lock (_openSet) _openSet.Add(this);
+        Uid = t.Uid;
         _stack = stack;
         _ep = ep;
         _state = state;
@@ -56,7 +70,7 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         if (protocol is < 0 or >= IPPROTO_MAX) return -Errno.EINVAL;
         long r = stack.Create(family, kind, protocol, out var ep);
         if (r < 0) return r;
-        socket = new InetSocket(stack, ep!, flags, SS_UNCONNECTED);
+        socket = new InetSocket(t, stack, ep!, flags, SS_UNCONNECTED);
         return 0;
     }
 
@@ -325,7 +339,7 @@ public sealed class InetSocket : SocketFile, IEndpointListener
             long r = _ep.Accept(out var ep, out var from);
             if (r == 0)
             {
-                accepted = new InetSocket(_stack, ep!, 0, SS_CONNECTED);
+                accepted = new InetSocket(t, _stack, ep!, 0, SS_CONNECTED);
                 peerLength = Format(from, peer);
                 return 0;
             }
@@ -545,6 +559,7 @@ public sealed class InetSocket : SocketFile, IEndpointListener
 
     protected override void OnLastClose()
     {
+        lock (_openSet) _openSet.Remove(this);
         _ep.Listener = null;
         _ep.Close();
         Queue.NotifyAll();
