@@ -48,7 +48,6 @@ public static class Cli
         var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
         platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
         var network = new Option<string>("--network") { Description = "none (the default: a loopback network of the sandbox's own) or host (the host's sockets: see README)", DefaultValueFactory = _ => "none" };
-        network.AcceptOnlyFromAmong("none", "host");
         var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
         var debug = new Option<bool>("--debug") { Description = "print Sentry's own notes on stderr (unsupported system calls, the platform auto chose)" };
         var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
@@ -68,6 +67,13 @@ public static class Cli
         if (parse.CommandResult.Command != doCmd || gofer == null)
             return parse.Invoke(); // --help, --version
 
+        string networkMode = parse.GetValue(network)!;
+        if (networkMode is not ("none" or "host"))
+        {
+            Console.Error.WriteLine($"sentry: --network {networkMode}: expected none or host");
+            Console.Error.WriteLine(DoUsage);
+            return 2;
+        }
         var argv = parse.GetValue(command)!;
         var environment = new List<string>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
@@ -90,7 +96,7 @@ public static class Cli
             Log = parse.GetValue(strace) || parse.GetValue(debug) ? Console.Error : TextWriter.Null,
             Limits = ResourceLimit.OfHost(), // the program starts with ours, as if we had exec'd it
         };
-        if (parse.GetValue(network) == "host")
+        if (networkMode == "host")
             options = options with { Network = NetworkMode.Host, NetworkStack = () => new Sentry.Net.Host.HostNetworkStack() };
         return DoCommand.Execute(gofer, parse.GetValue(platform)!, options, volumes);
     }

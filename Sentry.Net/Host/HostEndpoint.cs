@@ -23,6 +23,8 @@ public sealed unsafe class HostEndpoint : IEndpoint
     volatile IEndpointListener? _listener;
 
     public int Fd => _fd;
+    /// <summary>1 while the event the host's epoll queues for a newly added ready fd is still to come (see <see cref="HostPoller.Add"/>).</summary>
+    internal int EchoPending, EchoMask, EchoAvailable;
     public int Family { get; }
     public int Type { get; }
     public int Protocol { get; }

@@ -43,6 +43,13 @@ sealed unsafe class HostPoller : IDisposable
             id = _nextId++;
             _endpoints[id] = e;
         }
+        // Adding a ready fd queues one event for what already holds: not a change the sandbox
+        // should see as an edge (an edge-triggered epoll item added after it would fire twice).
+        // The first event is dropped when it says nothing new: no bit that was not ready as the
+        // fd was added, no more bytes to read (then it also carries a real change and goes on).
+        e.EchoMask = e.Readiness;
+        e.EchoAvailable = e.Available;
+        Volatile.Write(ref e.EchoPending, e.EchoMask != 0 ? 1 : 0);
         var ev = new EpollEvent { Events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET, Data = id };
         HostSyscall.Call(233, _epfd, EPOLL_CTL_ADD, e.Fd, (long)&ev);
         return id;
@@ -69,7 +76,10 @@ sealed unsafe class HostPoller : IDisposable
                 if (events[i].Data == 0) continue; // the stop eventfd
                 HostEndpoint? e;
                 lock (_endpoints) _endpoints.TryGetValue(events[i].Data, out e);
-                try { e?.Listener?.OnReadiness((int)(events[i].Events & 0xffff)); }
+                if (e == null) continue;
+                int bits = (int)(events[i].Events & 0xffff);
+                if (Interlocked.Exchange(ref e.EchoPending, 0) == 1 && (bits & ~e.EchoMask) == 0 && e.Available == e.EchoAvailable) continue;
+                try { e.Listener?.OnReadiness(bits); }
                 catch (Exception ex) { Console.Error.WriteLine($"sentry: host network listener failed: {ex}"); }
             }
         }

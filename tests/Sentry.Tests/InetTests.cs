@@ -64,6 +64,100 @@ public sealed class InetTests(string platform) : PlatformFixture(platform)
         Behaviour.AssertSame(native, SandboxRunner.Sandbox(Platform, "/usr/bin/python3", ["-c", script], options), compareStderr: false);
     }
 
+    /// <summary>
+    /// NETLINK_ROUTE: `ip` (iproute2) shows the same interfaces, addresses and routes in the
+    /// sandbox as natively in the same kind of network namespace; glibc's if_nameindex and
+    /// getaddrinfo with AI_ADDRCONFIG (both over netlink) answer the same.
+    /// </summary>
+    [Test]
+    public void IpCommandsMatchNative(
+        [Values("addr", "-6 addr", "-4 addr show lo", "link", "route", "-6 route", "-br addr", "-s link")] string command,
+        [ValueSource(nameof(NetworkModes))] string network)
+    {
+        string ip = HostTools.Require("/usr/sbin/ip", "iproute2");
+        var options = Options(network);
+        string[] args = command.Split(' ');
+        var native = SandboxRunner.Native(ip, args, options);
+        Assert.That(native.ExitCode, Is.Zero, native.Describe());
+        Behaviour.AssertSame(native, SandboxRunner.Sandbox(Platform, ip, args, options));
+    }
+
+    [Test]
+    public void GlibcInterfaceListsMatchNative([ValueSource(nameof(NetworkModes))] string network)
+    {
+        HostTools.Require("/usr/bin/python3", "python3");
+        const string script = """
+            import socket
+            print(socket.if_nameindex())
+            print(sorted(set(a[4][0] for a in socket.getaddrinfo("localhost", 80, flags=socket.AI_ADDRCONFIG))))
+            print(socket.if_nametoindex("lo"), socket.if_indextoname(1))
+            """;
+        var options = Options(network);
+        var native = SandboxRunner.Native("/usr/bin/python3", ["-c", script], options);
+        Assert.That(native.ExitCode, Is.Zero, native.Describe());
+        Behaviour.AssertSame(native, SandboxRunner.Sandbox(Platform, "/usr/bin/python3", ["-c", script], options));
+    }
+
+    /// <summary>
+    /// With the default network (no --network) a server listening on the host's loopback is not
+    /// reachable from inside: the sandbox has no inet sockets (EAFNOSUPPORT) or its own loopback
+    /// (ECONNREFUSED), never the host's.
+    /// </summary>
+    [Test]
+    public void DefaultNetworkCannotReachHostLoopback()
+    {
+        HostTools.Require("/usr/bin/python3", "python3");
+        using var server = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        server.Start();
+        int port = ((System.Net.IPEndPoint)server.LocalEndpoint).Port;
+        string script = $$"""
+            import socket, errno
+            try:
+                c = socket.create_connection(("127.0.0.1", {{port}}), timeout=5)
+                print("connected")
+            except OSError as e:
+                print("unreachable:", errno.errorcode.get(e.errno, e.errno))
+            """;
+        var r = Sandbox(new RunOptions { Timeout = TimeSpan.FromSeconds(60) }, "/usr/bin/python3", "-c", script);
+        Assert.That(r.StdoutText, Is.EqualTo("unreachable: EAFNOSUPPORT\n").Or.EqualTo("unreachable: ECONNREFUSED\n"), r.Describe());
+        Assert.That(server.Pending(), Is.False, "the host's server saw a connection from the sandbox");
+    }
+
+    /// <summary>
+    /// --network=host: python's http.server in the sandbox listens on a port the test chose, and
+    /// curl run natively (in the same private network namespace) fetches a file from it.
+    /// </summary>
+    [Test]
+    public void HostCurlReachesServerInSandbox()
+    {
+        HostTools.Require("/usr/bin/python3", "python3");
+        string curl = HostTools.Require("/usr/bin/curl", "curl");
+        NetworkNamespace.Require();
+        string dir = Directory.CreateTempSubdirectory("sentry-http-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "hello.txt"), "served from the sandbox\n");
+            int port = 20000 + Random.Shared.Next(20000);
+            var (sentry, prefix) = SentryBinary.Command;
+            string sentryCommand = string.Join(' ', new[] { sentry }.Concat(prefix).Select(a => $"'{a}'"));
+            string script = $"""
+                {sentryCommand} do --platform={Platform} --network=host -- /usr/bin/python3 -m http.server {port} --bind 127.0.0.1 --directory {dir} >/dev/null 2>&1 &
+                pid=$!
+                for i in $(seq 150); do
+                    out=$({curl} -s --max-time 5 http://127.0.0.1:{port}/hello.txt) && break
+                    sleep 0.2
+                done
+                echo "$out"
+                {curl} -s -o /dev/null -w '%{"{"}http_code{"}"}\n' http://127.0.0.1:{port}/missing
+                kill $pid; wait $pid
+                """;
+            var (program, args) = NetworkNamespace.Wrap("/bin/sh", ["-c", script]);
+            var r = ProcessRunner.Run(program, args, timeout: TimeSpan.FromSeconds(90));
+            Assert.That(r.StdoutText, Is.EqualTo("served from the sandbox\n404\n"), r.Describe());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     /// <summary>/etc/hosts and getaddrinfo("localhost") work in the default root, as natively.</summary>
     [Test]
     public void LocalhostResolves()
