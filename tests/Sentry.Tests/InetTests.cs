@@ -24,7 +24,7 @@ public sealed class InetTests(string platform) : PlatformFixture(platform)
     [Test]
     public void MatchesNative(
         [Values("echo", "nonblock", "refused", "halfclose", "udp", "names", "options", "poll", "epoll", "fionread",
-            "badaddr", "errors", "mmsg", "sigpipe", "timeouts", "connects", "ifaces")] string mode,
+            "badaddr", "errors", "mmsg", "sigpipe", "timeouts", "connects", "ifaces", "sendfile")] string mode,
         [Values("4", "6")] string family,
         [ValueSource(nameof(NetworkModes))] string network,
         [Values] Flavour flavour)

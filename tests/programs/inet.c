@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -960,6 +961,58 @@ static void ifaces(void)
     close(s);
 }
 
+/* sendfile and splice with a socket on one side. */
+static void sendfiles(void)
+{
+    char path[] = "/tmp/inet-sendfile-XXXXXX";
+    int f = mkstemp(path);
+    must(f >= 0, "mkstemp");
+    unlink(path);
+    char data[5000];
+    for (size_t i = 0; i < sizeof data; i++) data[i] = 'a' + i % 26;
+    must(write(f, data, sizeof data) == sizeof data, "write file");
+    int port;
+    int l = listener(5, &port);
+    int c = connect_to(port, 0);
+    int a = accept(l, NULL, NULL);
+    lseek(f, 0, SEEK_SET);
+    off_t off = 100;
+    val("sendfile with offset", sendfile(c, f, &off, 1000));
+    printf("offset after: %ld position: %ld\n", (long)off, (long)lseek(f, 0, SEEK_CUR));
+    val("sendfile from position", sendfile(c, f, NULL, 300));
+    printf("position after: %ld\n", (long)lseek(f, 0, SEEK_CUR));
+    off = 4990;
+    val("sendfile past the end", sendfile(c, f, &off, 100));
+    char got[2000];
+    size_t total = 0;
+    while (total < 1310) { wait_in(a); long n = read(a, got + total, sizeof got - total); if (n <= 0) break; total += n; }
+    printf("received: %zu match: %d %d %d\n", total, memcmp(got, data + 100, 1000) == 0, memcmp(got + 1000, data, 300) == 0, memcmp(got + 1300, data + 4990, 10) == 0);
+    int p[2];
+    must(pipe(p) == 0, "pipe");
+    write(c, "through a pipe", 14);
+    wait_in(a);
+    val("splice socket to pipe", splice(a, NULL, p[1], NULL, 100, 0));
+    val("splice pipe to socket", splice(p[0], NULL, c, NULL, 100, 0));
+    wait_in(a);
+    long n = read(a, got, sizeof got);
+    printf("back: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), got);
+    loff_t lo = 0;
+    rep("splice offset on a pipe", splice(p[0], &lo, c, NULL, 10, 0));
+    rep("splice without a pipe", splice(f, NULL, c, NULL, 10, 0));
+    rep("splice bad flags", splice(p[0], NULL, c, NULL, 10, 0x100));
+    rep("splice empty pipe nonblocking", splice(p[0], NULL, c, NULL, 10, SPLICE_F_NONBLOCK));
+    val("splice file to pipe", splice(f, &lo, p[1], NULL, 26, 0));
+    printf("file offset: %ld\n", (long)lo);
+    n = read(p[0], got, sizeof got);
+    printf("pipe has: %ld \"%.*s\"\n", n, (int)(n > 0 ? n : 0), got);
+    rep("sendfile to a read-only fd", sendfile(p[0], f, NULL, 10));
+    rep("sendfile offset on a pipe", sendfile(c, p[0], &off, 10));
+    int ap = open("/dev/null", O_WRONLY | O_APPEND);
+    rep("sendfile to O_APPEND", sendfile(ap, f, &off, 10));
+    close(ap);
+    close(p[0]); close(p[1]); close(a); close(c); close(l); close(f);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -983,6 +1036,7 @@ int main(int argc, char **argv)
     else if (!strcmp(m, "timeouts")) timeouts();
     else if (!strcmp(m, "connects")) connects();
     else if (!strcmp(m, "ifaces")) ifaces();
+    else if (!strcmp(m, "sendfile")) sendfiles();
     else { fprintf(stderr, "unknown mode %s\n", m); return 2; }
     printf("done\n");
     return 0;
