@@ -503,6 +503,12 @@ public sealed class InetSocket : SocketFile, IEndpointListener
                 case SO_DOMAIN: return WriteIntOpt(t, value, lenPtr, room, Family);
                 case SO_PROTOCOL: return WriteIntOpt(t, value, lenPtr, room, Protocol);
                 case SO_ACCEPTCONN: return WriteIntOpt(t, value, lenPtr, room, Listening ? 1 : 0);
+                case SO_PEERCRED:
+                {
+                    // An inet peer has no credentials: pid 0, uid and gid -1, as cred_to_ucred without a cred.
+                    Span<int> cred = [0, -1, -1];
+                    return WriteOpt(t, value, lenPtr, room, System.Runtime.InteropServices.MemoryMarshal.AsBytes(cred));
+                }
                 case SO_RCVTIMEO or SO_SNDTIMEO:
                 {
                     var (sec, usec) = name == SO_RCVTIMEO ? _rcvTimeout : _sndTimeout;

@@ -514,6 +514,10 @@ static void options(void)
         rep("set IP_TTL", setsockopt(u, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl));
         getint(u, IPPROTO_IP, IP_TTL, "IP_TTL");
     }
+    struct { int pid, uid, gid; } cred;
+    socklen_t clen = sizeof cred;
+    rep("SO_PEERCRED", getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen));
+    printf("cred: %d %d %d len %d\n", cred.pid, cred.uid, cred.gid, clen);
     int port;
     int l = listener(5, &port);
     getint(l, SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN listening");
