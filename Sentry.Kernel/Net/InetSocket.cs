@@ -373,8 +373,9 @@ public sealed class InetSocket : SocketFile, IEndpointListener
     /// a partial count when interrupted or timed out after some went), a datagram at once.
     /// EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
     /// </summary>
-    long SendData(Task t, ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to)
+    long SendData(Task t, ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to, ReadOnlySpan<byte> control = default)
     {
+        var ancillary = control.IsEmpty ? null : _ep as IEndpointAncillary;
         bool nonblock = NonBlock || (flags & MSG_DONTWAIT) != 0;
         int epFlags = flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CMSG_CLOEXEC | MSG_WAITALL);
         long? deadline = null;
@@ -382,7 +383,7 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         int done = 0;
         while (true)
         {
-            long r = _ep.Send(data[done..], epFlags, hasTo, to);
+            long r = ancillary != null && done == 0 ? ancillary.Send(data, epFlags, hasTo, to, control) : _ep.Send(data[done..], epFlags, hasTo, to);
             if (r >= 0)
             {
                 if (Type != SOCK_STREAM) return r;
@@ -410,10 +411,18 @@ public sealed class InetSocket : SocketFile, IEndpointListener
     /// Receives into <paramref name="buffer"/>, waiting unless non-blocking; a stream with
     /// MSG_WAITALL until the buffer is full, the end of the stream, an error or a signal.
     /// </summary>
-    long ReceiveData(Task t, Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated)
+    long ReceiveData(Task t, Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated) =>
+        ReceiveData(t, buffer, flags, out from, out truncated, default, out _, out _);
+
+    /// <summary><see cref="ReceiveData(Task, Span{byte}, int, out SockAddrInet, out bool)"/> with the control messages of the (first) receive.</summary>
+    long ReceiveData(Task t, Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated,
+        Span<byte> control, out int controlLength, out bool controlTruncated)
     {
         from = default;
         truncated = false;
+        controlLength = 0;
+        controlTruncated = false;
+        var ancillary = control.IsEmpty ? null : _ep as IEndpointAncillary;
         bool nonblock = NonBlock || (flags & MSG_DONTWAIT) != 0;
         bool waitAll = (flags & MSG_WAITALL) != 0 && Type == SOCK_STREAM && (flags & MSG_PEEK) == 0 && !nonblock;
         int epFlags = flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB);
@@ -422,7 +431,9 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         int done = 0;
         while (true)
         {
-            long r = _ep.Receive(buffer[done..], epFlags, out from, out truncated);
+            long r = ancillary != null && done == 0
+                ? ancillary.Receive(buffer, epFlags, out from, out truncated, control, out controlLength, out controlTruncated)
+                : _ep.Receive(buffer[done..], epFlags, out from, out truncated);
             if (r > 0)
             {
                 if (Type != SOCK_STREAM) return r;
@@ -460,7 +471,14 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         }
         r = Gather(t, vecs, out var data);
         if (r < 0) return r;
-        return SendData(t, data, flags, hasTo, to);
+        byte[]? ctl = null;
+        if (control != 0 && controlLen != 0)
+        {
+            if (controlLen > 65536) return -Errno.ENOBUFS;
+            ctl = new byte[controlLen];
+            if (t.Mm.CopyIn(control, ctl) < 0) return -Errno.EFAULT;
+        }
+        return SendData(t, data, flags, hasTo, to, ctl);
     }
 
     public override long RecvMsg(Task t, ReadOnlySpan<(ulong Base, ulong Len)> vecs, int flags, ulong addr, ulong addrLenPtr,
@@ -469,7 +487,8 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         const int MSG_ERRQUEUE = 0x2000;
         if ((flags & MSG_ERRQUEUE) != 0) return -Errno.EAGAIN; // no error queue is kept
         var buffer = Staging(t, Math.Min(TotalLength(vecs), (ulong)Syscalls.Sys.MAX_RW_COUNT));
-        long r = ReceiveData(t, buffer, flags, out var from, out bool truncated);
+        byte[]? ctl = msg != 0 && control != 0 && controlLen > 0 && _ep is IEndpointAncillary ? new byte[Math.Min(controlLen, 65536UL)] : null;
+        long r = ReceiveData(t, buffer, flags, out var from, out bool truncated, ctl, out int ctlLength, out bool ctlTruncated);
         if (r < 0) return r;
         if (Scatter(t, vecs, buffer, (int)Math.Min(r, buffer.Length)) < 0) return -Errno.EFAULT;
         if (addr != 0)
@@ -481,8 +500,9 @@ public sealed class InetSocket : SocketFile, IEndpointListener
         }
         if (msg != 0)
         {
-            int outFlags = (truncated && Type != SOCK_STREAM ? MSG_TRUNC : 0) | (flags & MSG_CMSG_CLOEXEC);
-            if (Syscalls.Sys.Put(t, msg + 40, 0UL) < 0 || Syscalls.Sys.Put(t, msg + 48, outFlags) < 0) return -Errno.EFAULT;
+            int outFlags = (truncated && Type != SOCK_STREAM ? MSG_TRUNC : 0) | (ctlTruncated ? MSG_CTRUNC : 0) | (flags & MSG_CMSG_CLOEXEC);
+            if (ctlLength > 0 && t.Mm.CopyOut(control, ctl.AsSpan(0, ctlLength)) < 0) return -Errno.EFAULT;
+            if (Syscalls.Sys.Put(t, msg + 40, (ulong)ctlLength) < 0 || Syscalls.Sys.Put(t, msg + 48, outFlags) < 0) return -Errno.EFAULT;
         }
         return r;
     }

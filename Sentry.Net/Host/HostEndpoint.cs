@@ -11,7 +11,7 @@ namespace Sentry.Net.Host;
 /// they are on the list in <see cref="OptionAllowed"/>: values with pointers, privileged options
 /// (SO_BINDTODEVICE, SO_MARK, IP_TRANSPARENT ...), and socket filters never reach the host.
 /// </summary>
-public sealed unsafe class HostEndpoint : IEndpoint
+public sealed unsafe class HostEndpoint : IEndpoint, IEndpointAncillary
 {
     const int SOL_SOCKET = 1, IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_IPV6 = 41;
     const int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_TRUNC = 0x20;
@@ -156,20 +156,84 @@ public sealed unsafe class HostEndpoint : IEndpoint
                 hasTo ? (long)sa : 0, n);
     }
 
-    public long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated)
+    public long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated) =>
+        Receive(buffer, flags, out from, out truncated, default, out _, out _);
+
+    public long Send(ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to, ReadOnlySpan<byte> control)
+    {
+        long r = FilterControl(control, out var kept);
+        if (r < 0) return r;
+        if (kept.Length == 0) return Send(data, flags, hasTo, to);
+        control = kept;
+        byte* sa = stackalloc byte[128];
+        int n = 0;
+        if (hasTo)
+        {
+            n = Format(to, sa);
+            if (n < 0) return n;
+        }
+        long* iov = stackalloc long[2];
+        long* msg = stackalloc long[7];
+        fixed (byte* p = data)
+        fixed (byte* c = control)
+        {
+            iov[0] = (long)p; iov[1] = data.Length;
+            msg[0] = hasTo ? (long)sa : 0; msg[1] = n; msg[2] = (long)iov; msg[3] = 1; msg[4] = (long)c; msg[5] = control.Length; msg[6] = 0;
+            return HostSyscall.Call(46 /* sendmsg */, _fd, (long)msg, (flags & SendFlags) | MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+    }
+
+    /// <summary>
+    /// The control messages a send may carry to the host: packet info, TTL/hop limit, TOS/traffic
+    /// class, don't-fragment. SCM_RIGHTS and SCM_CREDENTIALS are dropped (an inet socket ignores
+    /// them, and a number here is the application's fd, not one of Sentry's); anything else is
+    /// EINVAL, as Linux answers an inet socket for a type it does not take.
+    /// </summary>
+    static long FilterControl(ReadOnlySpan<byte> control, out byte[] kept)
+    {
+        kept = [];
+        var list = new List<byte>();
+        while (control.Length >= 16)
+        {
+            long len = BinaryPrimitives.ReadInt64LittleEndian(control);
+            int level = BinaryPrimitives.ReadInt32LittleEndian(control[8..]), type = BinaryPrimitives.ReadInt32LittleEndian(control[12..]);
+            if (len < 16 || len > control.Length) return -Errno.EINVAL;
+            int step = (int)Math.Min((len + 7) & ~7L, control.Length);
+            bool pass = level switch
+            {
+                IPPROTO_IP => type is 1 /* IP_TOS */ or 2 /* IP_TTL */ or 8 /* IP_PKTINFO */,
+                IPPROTO_IPV6 => type is 50 /* IPV6_PKTINFO */ or 52 /* IPV6_HOPLIMIT */ or 62 /* IPV6_DONTFRAG */ or 67 /* IPV6_TCLASS */,
+                _ => false,
+            };
+            if (pass)
+            {
+                foreach (var b in control[..step]) list.Add(b);
+                while (list.Count % 8 != 0) list.Add(0);
+            }
+            else if (!(level == SOL_SOCKET && type is 1 or 2)) return -Errno.EINVAL;
+            control = control[step..];
+        }
+        kept = [.. list];
+        return 0;
+    }
+
+    public long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated, Span<byte> control, out int controlLength, out bool controlTruncated)
     {
         byte* sa = stackalloc byte[128];
         new Span<byte>(sa, 128).Clear();
         long* iov = stackalloc long[2];
         long* msg = stackalloc long[7]; // struct msghdr
         fixed (byte* p = buffer)
+        fixed (byte* c = control)
         {
             iov[0] = (long)p;
             iov[1] = buffer.Length;
-            msg[0] = (long)sa; msg[1] = 128; msg[2] = (long)iov; msg[3] = 1; msg[4] = 0; msg[5] = 0; msg[6] = 0;
+            msg[0] = (long)sa; msg[1] = 128; msg[2] = (long)iov; msg[3] = 1; msg[4] = control.IsEmpty ? 0 : (long)c; msg[5] = control.Length; msg[6] = 0;
             long r = HostSyscall.Call(47 /* recvmsg */, _fd, (long)msg, (flags & ReceiveFlags) | MSG_DONTWAIT);
             int outFlags = (int)msg[6];
             truncated = (outFlags & MSG_TRUNC) != 0;
+            controlTruncated = (outFlags & 0x8 /* MSG_CTRUNC */) != 0;
+            controlLength = r < 0 || control.IsEmpty ? 0 : (int)Math.Min(msg[5], control.Length);
             from = Parse(sa, (int)msg[1], Family);
             return r;
         }
@@ -203,18 +267,20 @@ public sealed unsafe class HostEndpoint : IEndpoint
     {
         // SO_REUSEADDR, SO_TYPE.., SO_ERROR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
         // SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY (0-6 unprivileged), SO_LINGER, SO_REUSEPORT, SO_RCVLOWAT,
-        // SO_SNDLOWAT, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, SO_INCOMING_CPU, SO_BUSY_POLL (read).
-        SOL_SOCKET => name is 2 or 4 or 5 or 6 or 7 or 8 or 9 or 10 or 11 or 12 or 13 or 15 or 18 or 19 or 30 or 38 or 39 or 49
+        // SO_SNDLOWAT, SO_TIMESTAMP, SO_TIMESTAMPNS, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, SO_INCOMING_CPU.
+        SOL_SOCKET => name is 2 or 4 or 5 or 6 or 7 or 8 or 9 or 10 or 11 or 12 or 13 or 15 or 18 or 19 or 29 or 30 or 35 or 38 or 39 or 49
             && !(set && name is 4 or 30 or 38 or 39),
         // TCP_NODELAY .. TCP_QUICKACK, TCP_USER_TIMEOUT, TCP_FASTOPEN, TCP_NOTSENT_LOWAT, TCP_INFO (read),
         // TCP_CONGESTION (read: setting may load a module).
         IPPROTO_TCP => name is >= 1 and <= 12 or 18 or 23 or 25 or 13 && !(set && name is 11 or 13),
         // IP_TOS, IP_TTL, IP_HDRINCL (read), IP_OPTIONS, IP_MTU_DISCOVER, IP_RECVERR, IP_MTU (read), IP_FREEBIND,
         // IP_BIND_ADDRESS_NO_PORT, IP_MULTICAST_IF/TTL/LOOP, IP_ADD/DROP_MEMBERSHIP.
-        IPPROTO_IP => name is 1 or 2 or 3 or 4 or 10 or 11 or 14 or 15 or 24 or 32 or 33 or 34 or 35 or 36 && !(set && name is 3 or 14),
+        // IP_PKTINFO, IP_RECVTTL, IP_RECVTOS: ask for control messages.
+        IPPROTO_IP => name is 1 or 2 or 3 or 4 or 8 or 10 or 11 or 12 or 13 or 14 or 15 or 24 or 32 or 33 or 34 or 35 or 36 && !(set && name is 3 or 14),
         // IPV6_UNICAST_HOPS, IPV6_MULTICAST_IF/HOPS/LOOP, IPV6_JOIN/LEAVE_GROUP, IPV6_MTU_DISCOVER, IPV6_MTU (read),
         // IPV6_RECVERR, IPV6_V6ONLY, IPV6_TCLASS.
-        IPPROTO_IPV6 => name is 16 or 17 or 18 or 19 or 20 or 21 or 23 or 24 or 25 or 26 or 67 && !(set && name is 24),
+        // IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_HOPLIMIT, IPV6_DONTFRAG, IPV6_RECVTCLASS: control messages.
+        IPPROTO_IPV6 => name is 16 or 17 or 18 or 19 or 20 or 21 or 23 or 24 or 25 or 26 or 49 or 51 or 52 or 62 or 66 or 67 && !(set && name is 24),
         IPPROTO_UDP => name is 1, // UDP_CORK
         _ => false,
     };

@@ -1017,6 +1017,71 @@ static void sendfiles(void)
     close(p[0]); close(p[1]); close(a); close(c); close(l); close(f);
 }
 
+/* Control messages of inet datagrams: packet info, hop limit/TTL, truncation, refused types. */
+static void cmsgs(void)
+{
+    int u = socket(fam, SOCK_DGRAM, 0), v = socket(fam, SOCK_DGRAM, 0);
+    struct sockaddr_storage ss;
+    socklen_t len = loop_addr(&ss, 0);
+    bind(u, (struct sockaddr *)&ss, len);
+    len = loop_addr(&ss, port_of(u, 0));
+    int one = 1;
+    if (fam == AF_INET) {
+        rep("IP_PKTINFO", setsockopt(u, IPPROTO_IP, IP_PKTINFO, &one, sizeof one));
+        rep("IP_RECVTTL", setsockopt(u, IPPROTO_IP, IP_RECVTTL, &one, sizeof one));
+    } else {
+        rep("IPV6_RECVPKTINFO", setsockopt(u, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one));
+        rep("IPV6_RECVHOPLIMIT", setsockopt(u, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one));
+    }
+    /* A send with a TTL / hop limit of its own. */
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = { "payload", 7 };
+    struct msghdr m = { .msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+    c->cmsg_type = fam == AF_INET ? IP_TTL : IPV6_HOPLIMIT;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    int hops = 7;
+    memcpy(CMSG_DATA(c), &hops, sizeof hops);
+    val("sendmsg with a hop limit", sendmsg(v, &m, 0));
+    wait_in(u);
+    char data[16], in[256];
+    struct iovec riov = { data, sizeof data };
+    struct msghdr r = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = in, .msg_controllen = sizeof in };
+    long n = recvmsg(u, &r, 0);
+    printf("recvmsg: %ld flags CTRUNC=%d\n", n, !!(r.msg_flags & MSG_CTRUNC));
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&r); h; h = CMSG_NXTHDR(&r, h)) {
+        printf("  cmsg level %d type %d len %zu", h->cmsg_level, h->cmsg_type, (size_t)h->cmsg_len);
+        if ((h->cmsg_type == IP_TTL && fam == AF_INET) || (h->cmsg_type == IPV6_HOPLIMIT && fam == AF_INET6)) {
+            int hv;
+            memcpy(&hv, CMSG_DATA(h), sizeof hv);
+            printf(" value %d", hv);
+        }
+        printf("\n");
+    }
+    /* Too small a control buffer: MSG_CTRUNC. */
+    sendto(v, "x", 1, 0, (struct sockaddr *)&ss, len);
+    wait_in(u);
+    r.msg_controllen = CMSG_SPACE(sizeof(int)) - 4;
+    r.msg_control = in;
+    n = recvmsg(u, &r, 0);
+    printf("small control: %ld CTRUNC=%d\n", n, !!(r.msg_flags & MSG_CTRUNC));
+    /* Descriptions are not for inet sockets. */
+    char rbuf[CMSG_SPACE(sizeof(int))];
+    memset(rbuf, 0, sizeof rbuf);
+    m.msg_control = rbuf;
+    m.msg_controllen = sizeof rbuf;
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    int fd0 = 0;
+    memcpy(CMSG_DATA(c), &fd0, sizeof fd0);
+    rep("sendmsg SCM_RIGHTS", sendmsg(v, &m, 0));
+    close(u); close(v);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1041,6 +1106,7 @@ int main(int argc, char **argv)
     else if (!strcmp(m, "connects")) connects();
     else if (!strcmp(m, "ifaces")) ifaces();
     else if (!strcmp(m, "sendfile")) sendfiles();
+    else if (!strcmp(m, "cmsg")) cmsgs();
     else { fprintf(stderr, "unknown mode %s\n", m); return 2; }
     printf("done\n");
     return 0;
