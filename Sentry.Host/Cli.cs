@@ -10,10 +10,10 @@ namespace Sentry.Host;
 /// </summary>
 public static class Cli
 {
-    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--strace] [--debug] [--cwd DIR] [--env K=V]... [--volume HOST:DEST[:ro]]... PROGRAM [ARGS...]";
+    public const string DoUsage = "usage: sentry do [--platform=ptrace|kvm|auto] [--network=none|host] [--strace] [--debug] [--cwd DIR] [--env K=V]... [--volume HOST:DEST[:ro]]... PROGRAM [ARGS...]";
 
     /// <summary>Options of `do` that take a value (so the program's own flags can be told apart from ours).</summary>
-    static readonly string[] s_valueOptions = ["--platform", "--cwd", "--env", "--volume", "-v"];
+    static readonly string[] s_valueOptions = ["--platform", "--network", "--cwd", "--env", "--volume", "-v"];
 
     public static int Run(string[] args)
     {
@@ -51,6 +51,7 @@ public static class Cli
         // over a millisecond to load, which the Gofer's start should not wait for.
         var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
         platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
+        var network = new Option<string>("--network") { Description = "none (the default: a loopback network of the sandbox's own) or host (the host's sockets: see README)", DefaultValueFactory = _ => "none" };
         var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
         var debug = new Option<bool>("--debug") { Description = "print Sentry's own notes on stderr (unsupported system calls, the platform auto chose)" };
         var cwd = new Option<string?>("--cwd") { Description = "working directory inside the sandbox" };
@@ -58,7 +59,7 @@ public static class Cli
         var volume = new Option<string[]>("--volume", "-v") { Description = "bind-mount the host directory HOST at DEST in the sandbox (HOST:DEST, read-only with :ro)" };
         var command = new Argument<string[]>("program") { Arity = ArgumentArity.OneOrMore, Description = "program and its arguments" };
 
-        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, strace, debug, cwd, env, volume, command };
+        var doCmd = new Command("do", "run a program in a sandbox, the host root visible read-only") { platform, network, strace, debug, cwd, env, volume, command };
         var root = new RootCommand("sentry: a user-space Linux kernel that runs programs in a sandbox") { doCmd };
         var parse = root.Parse(SeparateProgram(args));
         if (parse.Errors.Count > 0)
@@ -70,6 +71,13 @@ public static class Cli
         if (parse.CommandResult.Command != doCmd || gofer == null)
             return parse.Invoke(); // --help, --version
 
+        string networkMode = parse.GetValue(network)!;
+        if (networkMode is not ("none" or "host"))
+        {
+            Console.Error.WriteLine($"sentry: --network {networkMode}: expected none or host");
+            Console.Error.WriteLine(DoUsage);
+            return 2;
+        }
         var argv = parse.GetValue(command)!;
         var environment = new List<string>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
@@ -92,6 +100,10 @@ public static class Cli
             Log = parse.GetValue(strace) || parse.GetValue(debug) ? Console.Error : TextWriter.Null,
             Limits = ResourceLimit.OfHost(), // the program starts with ours, as if we had exec'd it
         };
+        // --network=none has no stack factory yet: inet sockets answer EAFNOSUPPORT until the
+        // user-space stack (Sentry.Net.Stack) is wired here as the default.
+        if (networkMode == "host")
+            options = options with { Network = NetworkMode.Host, NetworkStack = () => new Sentry.Net.Host.HostNetworkStack() };
         return DoCommand.Execute(gofer, parse.GetValue(platform)!, options, volumes);
     }
 

@@ -31,6 +31,41 @@ public sealed partial class Sandbox
     public FutexTable Futexes { get; } = new();
     /// <summary>Names AF_UNIX sockets are bound to, and the lock their state changes under.</summary>
     public Net.UnixNames UnixNames { get; } = new();
+    /// <summary>
+    /// The network stack behind AF_INET/AF_INET6 sockets, made on first use from
+    /// <see cref="SandboxOptions.NetworkStack"/>; null when the sandbox has none.
+    /// </summary>
+    public Sentry.Net.INetworkStack? Network
+    {
+        get
+        {
+            if (Volatile.Read(ref _networkMade)) return _network;
+            lock (_networkLock)
+            {
+                if (!_networkMade)
+                {
+                    _network = Options.NetworkStack?.Invoke();
+                    Volatile.Write(ref _networkMade, true);
+                }
+                return _network;
+            }
+        }
+    }
+    Sentry.Net.INetworkStack? _network;
+    bool _networkMade;
+    readonly object _networkLock = new();
+
+    /// <summary>Stops the network stack's threads and closes what it holds (the sandbox has ended).</summary>
+    public void StopNetwork()
+    {
+        lock (_networkLock)
+        {
+            _network?.Dispose();
+            _network = null;
+            _networkMade = true;
+        }
+    }
+
     /// <summary>flock, POSIX and OFD file locks of every process in the sandbox.</summary>
     public Vfs.FileLocks Locks { get; } = new();
     /// <summary>The file tree: the root overlay (host root read-only under an in-memory upper layer), /dev, /dev/shm, /proc, /sys.</summary>
@@ -228,6 +263,7 @@ public sealed partial class Sandbox
         lock (_threads) others = [.. _threads];
         foreach (var t in others) t.Join(TimeSpan.FromSeconds(10));
         Console?.Drain(TimeSpan.FromSeconds(2));
+        StopNetwork();
         return _init!.ShellStatus;
     }
 

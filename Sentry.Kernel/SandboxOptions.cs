@@ -49,4 +49,24 @@ public sealed record SandboxOptions
     public string? Hostname { get; init; }
     /// <summary>The root file system refuses every change (EROFS); volumes keep their own setting.</summary>
     public bool ReadOnlyRoot { get; init; }
+    /// <summary>
+    /// What the sandbox's AF_INET/AF_INET6 sockets reach (`--network`): <see cref="NetworkMode.None"/>
+    /// (the default: loopback inside the sandbox only) or <see cref="NetworkMode.Host"/> (host sockets).
+    /// </summary>
+    public NetworkMode Network { get; init; } = NetworkMode.None;
+    /// <summary>
+    /// Makes the network stack for <see cref="Network"/>, called once when the first inet or
+    /// netlink socket is made (the stack is disposed with the sandbox). Null: no stack, and
+    /// AF_INET/AF_INET6 sockets answer EAFNOSUPPORT.
+    /// </summary>
+    public Func<Sentry.Net.INetworkStack>? NetworkStack { get; init; }
+}
+
+/// <summary>The `--network` modes of a sandbox.</summary>
+public enum NetworkMode
+{
+    /// <summary>Only the sandbox's own loopback network: nothing reaches the host's network.</summary>
+    None,
+    /// <summary>Sockets are host sockets Sentry holds: the host's interfaces, addresses and ports.</summary>
+    Host,
 }

@@ -96,3 +96,23 @@ public interface IEndpointListener
 {
     void OnReadiness(int events);
 }
+
+/// <summary>
+/// Optional for an <see cref="IEndpoint"/>: sends and receives with control messages (struct
+/// cmsghdr sequences as sendmsg/recvmsg carry them: IP_PKTINFO, IP_TOS, IP_TTL, IPV6_PKTINFO,
+/// IPV6_HOPLIMIT, IPV6_TCLASS, SO_TIMESTAMP ...). An endpoint without it ignores control data on
+/// send and gives none on receive. Never file descriptors: SCM_RIGHTS is the kernel's, and an
+/// inet socket refuses it.
+/// </summary>
+public interface IEndpointAncillary
+{
+    /// <summary><see cref="IEndpoint.Send"/> with the control messages in <paramref name="control"/> (-EINVAL for one the stack does not take).</summary>
+    long Send(ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to, ReadOnlySpan<byte> control);
+
+    /// <summary>
+    /// <see cref="IEndpoint.Receive"/> that also writes the control messages of what it received
+    /// into <paramref name="control"/>: their length in <paramref name="controlLength"/>,
+    /// <paramref name="controlTruncated"/> when some did not fit (MSG_CTRUNC).
+    /// </summary>
+    long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated, Span<byte> control, out int controlLength, out bool controlTruncated);
+}

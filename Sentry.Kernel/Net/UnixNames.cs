@@ -27,6 +27,9 @@ public sealed class UnixNames
         else if (_paths.TryGetValue(inode, out var s) && s == socket) _paths.Remove(inode);
     }
 
+    /// <summary>Every bound socket (caller holds <see cref="Lock"/>): what /proc/net/unix lists.</summary>
+    public List<UnixSocket> Bound() => [.. _paths.Values, .. _abstract.Values];
+
     /// <summary>The socket bound at a path's inode or an abstract name (caller holds <see cref="Lock"/>), or null.</summary>
     public UnixSocket? Find(UnixAddress address, (ulong, ulong) inode) =>
         address.Abstract != null ? _abstract.GetValueOrDefault(address.AbstractKey) : _paths.GetValueOrDefault(inode);

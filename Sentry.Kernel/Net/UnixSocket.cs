@@ -13,9 +13,8 @@ namespace Sentry.Kernel.Net;
 /// connected; state and queues change under the sandbox's <see cref="UnixNames.Lock"/>, and
 /// waiters are woken outside it.
 /// </summary>
-public sealed class UnixSocket : FileDescription
+public sealed partial class UnixSocket : SocketFile
 {
-    public const int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
     /// <summary>Linux's default net.core.rmem_default.</summary>
     public const int ReceiveBuffer = 212992;
     static long s_nextIno = 0x5000_0000;
@@ -31,7 +30,9 @@ public sealed class UnixSocket : FileDescription
     bool _readShut, _writeShut;
     (ulong, ulong) _boundInode;
 
-    public int Type { get; }
+    public override int Type { get; }
+    public override int Family => UnixAddress.AF_UNIX;
+    public override int Protocol => 0;
     public ulong Ino { get; } = (ulong)Interlocked.Increment(ref s_nextIno);
     public UnixAddress Local { get; private set; }
     /// <summary>The connected peer (a datagram socket's default destination), or null.</summary>
@@ -54,7 +55,7 @@ public sealed class UnixSocket : FileDescription
     }
 
     bool Oriented => Type != SOCK_DGRAM;
-    public bool Listening => _backlog >= 0;
+    public override bool Listening => _backlog >= 0;
     bool NonBlock => (Flags & Linux.O_NONBLOCK) != 0;
     static (int, uint, uint) Cred(Task t) => (t.Pid, t.Uid, t.Gid);
 
@@ -96,7 +97,7 @@ public sealed class UnixSocket : FileDescription
         }
     }
 
-    public long Listen(Task t, int backlog)
+    public override long Listen(Task t, int backlog)
     {
         lock (_names.Lock)
         {
@@ -410,7 +411,8 @@ public sealed class UnixSocket : FileDescription
     public override long Ioctl(Task task, uint cmd, ulong arg)
     {
         if (cmd == Linux.FIONREAD) return task.Mm.Write(arg, Available) < 0 ? -Errno.EFAULT : 0;
-        return -Errno.ENOTTY;
+        // Any socket answers the interface ioctls (glibc's if_nametoindex asks an AF_UNIX one).
+        return NetDeviceIoctl.Handle(task, task.Sandbox.Network, cmd, arg);
     }
 
     public override int Poll(int events)

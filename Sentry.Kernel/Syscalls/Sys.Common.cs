@@ -63,5 +63,5 @@ public static partial class Sys
     static bool AccessOk(ulong addr, ulong len) => addr + len >= addr && addr + len <= 0x7fff_ffff_f000;
 
     /// <summary>Writes a value to application memory; -EFAULT when it cannot.</summary>
-    static long Put<T>(Task t, ulong addr, in T value) where T : unmanaged => t.Mm.Write(addr, value) < 0 ? -Errno.EFAULT : 0;
+    internal static long Put<T>(Task t, ulong addr, in T value) where T : unmanaged => t.Mm.Write(addr, value) < 0 ? -Errno.EFAULT : 0;
 }

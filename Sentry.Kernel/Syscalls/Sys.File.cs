@@ -9,7 +9,7 @@ namespace Sentry.Kernel.Syscalls;
 // Files: I/O on descriptors.
 public static partial class Sys
 {
-    const long MAX_RW_COUNT = 0x7ffff000;
+    internal const long MAX_RW_COUNT = 0x7ffff000;
 
     internal static void RegisterFile(SyscallHandler?[] t)
     {

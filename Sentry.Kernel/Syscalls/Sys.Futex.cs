@@ -11,7 +11,7 @@ public static partial class Sys
     internal static void RegisterFutex(SyscallHandler?[] t) => t[202] = Futex;
 
     /// <summary>A Stopwatch timestamp <paramref name="ns"/> nanoseconds from now (saturating).</summary>
-    static long DeadlineAfter(long ns)
+    internal static long DeadlineAfter(long ns)
     {
         double ticks = (double)ns * System.Diagnostics.Stopwatch.Frequency / NsPerSec;
         long now = System.Diagnostics.Stopwatch.GetTimestamp();

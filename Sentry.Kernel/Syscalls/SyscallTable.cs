@@ -31,6 +31,7 @@ public static class SyscallTable
         Sys.RegisterLock(t);
         Sys.RegisterMount(t);
         Sys.RegisterSocket(t);
+        Sys.RegisterSplice(t);
         Sys.RegisterMemfd(t);
         Sys.RegisterMembarrier(t);
         Sys.RegisterSched(t);

@@ -31,6 +31,14 @@ public sealed class CliFlagTests
     }
 
     [Test]
+    public void UnknownNetworkModeIsRejectedInOneLine()
+    {
+        var r = SandboxRunner.Sentry(["do", "--network=bogus", "--", "/bin/true"]);
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.Describe());
+        Assert.That(r.StderrText, Does.StartWith("sentry: --network bogus: expected none or host\n"), r.Describe());
+    }
+
+    [Test]
     public void AutoPlatformRunsAndSaysWhich()
     {
         if (Platforms.All.All(p => Platforms.Unavailable(p) != null))

@@ -37,7 +37,8 @@ public static class ProcFs
             .Add(File("swaps", ProcMachine.Swaps, -Errno.EIO))
             .Add(File("uptime", ProcMachine.Uptime, -Errno.EIO))
             .Add(File("version", ProcMachine.Version, -Errno.EIO))
-            .Add(ProcSysctl.Build());
+            .Add(ProcSysctl.Build())
+            .Add(ProcNet.Build());
         return root;
     }
 

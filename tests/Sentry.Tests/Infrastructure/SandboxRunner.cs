@@ -22,6 +22,15 @@ public sealed record RunOptions
 
     /// <summary>Bytes fed to the program's stdin (then EOF); null means an empty stdin.</summary>
     public byte[]? Stdin { get; init; }
+
+    /// <summary>`--network=MODE` for the sandbox (none, host); null leaves Sentry's default.</summary>
+    public string? Network { get; init; }
+
+    /// <summary>
+    /// Run the command (natively, or `sentry` itself) in a private network namespace with only
+    /// `lo`, up (`unshare -n`), so results never depend on the host's network.
+    /// </summary>
+    public bool PrivateNetwork { get; init; }
 }
 
 /// <summary>
@@ -33,6 +42,7 @@ public static class SandboxRunner
     public static RunResult Native(string program, IEnumerable<string> args, RunOptions? options = null)
     {
         var o = options ?? new RunOptions();
+        if (o.PrivateNetwork) (program, args) = NetworkNamespace.Wrap(program, args);
         return ProcessRunner.Run(program, args, o.WorkingDirectory, o.Environment, o.Timeout, o.Stdin);
     }
 
@@ -48,6 +58,8 @@ public static class SandboxRunner
             sentryArgs.AddRange(["--volume", v]);
         if (o.Strace)
             sentryArgs.Add("--strace");
+        if (o.Network != null)
+            sentryArgs.Add($"--network={o.Network}");
         sentryArgs.Add("--");
         sentryArgs.Add(program);
         sentryArgs.AddRange(args);
@@ -59,6 +71,8 @@ public static class SandboxRunner
     {
         var o = options ?? new RunOptions();
         var (file, prefix) = SentryBinary.Command;
-        return ProcessRunner.Run(file, prefix.Concat(sentryArgs), o.WorkingDirectory, o.Environment, o.Timeout, o.Stdin);
+        IEnumerable<string> all = prefix.Concat(sentryArgs);
+        if (o.PrivateNetwork) (file, all) = NetworkNamespace.Wrap(file, all);
+        return ProcessRunner.Run(file, all, o.WorkingDirectory, o.Environment, o.Timeout, o.Stdin);
     }
 }
