@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Sentry.Net.Stack;
+using static Sentry.Net.Tests.Net;
+using static Sentry.Platform.Errno;
+
+namespace Sentry.Net.Tests;
+
+[Explicit("measures, does not check")]
+public sealed class PerfTests
+{
+    [Test]
+    public void Throughput_1GiB()
+    {
+        using var s = NetStack.Loopback();
+        var (c, a, l) = Pair(s);
+        const long total = 1L << 30;
+        var sw = Stopwatch.StartNew();
+        var reader = new Thread(() =>
+        {
+            var buf = new byte[1 << 20];
+            long got = 0;
+            while (got < total)
+            {
+                long n = a.Receive(buf, 0, out _, out _);
+                if (n == -EAGAIN) { WaitFor(a, POLLIN); continue; }
+                if (n <= 0) break;
+                got += n;
+            }
+        });
+        reader.Start();
+        var chunk = new byte[1 << 20];
+        long sent = 0;
+        while (sent < total)
+        {
+            long n = c.Send(chunk, 0, false, default);
+            if (n == -EAGAIN) { WaitFor(c, POLLOUT); continue; }
+            sent += n;
+        }
+        reader.Join();
+        TestContext.Out.WriteLine($"1 GiB in {sw.Elapsed.TotalSeconds:F2}s = {total / sw.Elapsed.TotalSeconds / 1e9 * 8:F2} Gbit/s");
+    }
+
+    [Test]
+    public void RoundTrip_64B()
+    {
+        using var s = NetStack.Loopback();
+        var (c, a, l) = Pair(s);
+        SetInt(c, IPPROTO_TCP, TCP_NODELAY, 1);
+        SetInt(a, IPPROTO_TCP, TCP_NODELAY, 1);
+        var msg = new byte[64];
+        var buf = new byte[64];
+        var server = new Thread(() =>
+        {
+            var b = new byte[64];
+            while (true)
+            {
+                int n = RecvAll(a, b);
+                if (n < 64) return;
+                SendAll(a, b);
+            }
+        });
+        server.Start();
+        const int N = 50000;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < N; i++)
+        {
+            SendAll(c, msg);
+            RecvAll(c, buf);
+        }
+        TestContext.Out.WriteLine($"round trip {sw.Elapsed.TotalMicroseconds / N:F2} us");
+        c.Close();
+        server.Join();
+    }
+}
