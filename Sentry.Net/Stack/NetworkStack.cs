@@ -19,6 +19,8 @@ public sealed class StackStats
     public long TcpInSegs, TcpOutSegs, TcpRetransSegs, TcpInErrs, TcpOutRsts, TcpAttemptFails, TcpListenOverflows, TcpListenDrops;
     public long UdpInDatagrams, UdpNoPorts, UdpInErrors, UdpRcvbufErrors, UdpOutDatagrams;
     public long IcmpInMsgs, IcmpInErrors, IcmpOutMsgs;
+    /// <summary>Packets that made the stack's own code fail (a bug): dropped, never thrown to the link.</summary>
+    public long InternalErrors;
 }
 
 /// <summary>One network interface the stack owns.</summary>
@@ -300,10 +302,11 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
         {
             ReceiveIp(nic, frame);
         }
-        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException)
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or InvalidOperationException or OverflowException)
         {
             // A malformed packet that got past the checks: count it, never let it out.
-            Interlocked.Increment(ref Stats.IpInHdrErrors);
+            Interlocked.Increment(ref Stats.InternalErrors);
+            Debug.WriteLine($"netstack: dropped a frame: {e}");
         }
         if (!nic.IsLoopback) Pump();
     }

@@ -61,10 +61,11 @@ static class Net
     public static void WaitFor(IEndpoint e, int bits, int ms = 10000)
     {
         var deadline = Environment.TickCount64 + ms;
+        var spin = new SpinWait();
         while ((e.Readiness & bits) == 0)
         {
             if (Environment.TickCount64 > deadline) throw new TimeoutException($"readiness {e.Readiness:x} never had {bits:x}");
-            Thread.Sleep(1);
+            if (spin.Count < 2000) spin.SpinOnce(-1); else Thread.Sleep(1);
         }
     }
 

@@ -72,3 +72,36 @@ public sealed class PerfTests
         server.Join();
     }
 }
+
+[Explicit("measures, does not check")]
+public sealed class PerfSingleThread
+{
+    [Test]
+    public void RoundTrip_64B_OneThread()
+    {
+        using var s = NetStack.Loopback();
+        var (c, a, l) = Pair(s);
+        SetInt(c, IPPROTO_TCP, TCP_NODELAY, 1);
+        SetInt(a, IPPROTO_TCP, TCP_NODELAY, 1);
+        var msg = new byte[64];
+        var buf = new byte[64];
+        const int N = 200000;
+        for (int round = 0; round < 2; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            long allocs = GC.GetAllocatedBytesForCurrentThread();
+            long misses = 0;
+            for (int i = 0; i < N; i++)
+            {
+                if (c.Send(msg, 0, false, default) != 64) throw new Exception("send");
+                long r;
+                while ((r = a.Receive(buf, 0, out _, out _)) == -EAGAIN) misses++;
+                if (r != 64) throw new Exception($"recv a {r}");
+                if (a.Send(buf, 0, false, default) != 64) throw new Exception("send a");
+                while ((r = c.Receive(buf, 0, out _, out _)) == -EAGAIN) misses++;
+                if (r != 64) throw new Exception($"recv c {r}");
+            }
+            TestContext.Out.WriteLine($"one-thread round trip {sw.Elapsed.TotalMicroseconds / N:F2} us, {(GC.GetAllocatedBytesForCurrentThread() - allocs) / (double)N:F1} B allocated per round trip, {misses} misses");
+        }
+    }
+}

@@ -391,3 +391,39 @@ public sealed class TcpTests
         Assert.That(Connect(c, (l.GetLocalAddress(out var la), la).la), Is.Zero);
     }
 }
+
+/// <summary>The listener is called outside the endpoint's lock: another thread can read Readiness meanwhile.</summary>
+public sealed class ListenerLockTests
+{
+    sealed class Probe(IEndpoint e) : IEndpointListener
+    {
+        public int Blocked, Calls;
+        public void OnReadiness(int events)
+        {
+            Calls++;
+            var t = new Thread(() => _ = e.Readiness);
+            t.Start();
+            if (!t.Join(2000)) Blocked++;
+        }
+    }
+
+    [Test]
+    public void OnReadiness_IsNotCalledUnderTheEndpointLock()
+    {
+        using var s = NetStack.Loopback();
+        var l = Listen(s, AF_INET, out var addr);
+        var pl = new Probe(l); l.Listener = pl;
+        var c = Make(s, AF_INET, SOCK_STREAM);
+        var pc = new Probe(c); c.Listener = pc;
+        Assert.That(Connect(c, addr), Is.Zero);
+        var a = Accept(l);
+        var pa = new Probe(a); a.Listener = pa;
+        c.Send("x"u8, 0, false, default);
+        a.Send("y"u8, 0, false, default);
+        c.Shutdown(1);
+        a.Close();
+        Thread.Sleep(50);
+        Assert.That(pl.Calls + pc.Calls + pa.Calls, Is.GreaterThan(3));
+        Assert.That(pl.Blocked + pc.Blocked + pa.Blocked, Is.Zero);
+    }
+}
