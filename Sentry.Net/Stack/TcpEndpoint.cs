@@ -62,6 +62,8 @@ internal sealed class TcpEndpoint : InetEndpoint
     bool _finQueued, _synAcked;
     uint _finSeq;
     bool _wantWrite;
+    /// <summary>The end of the last segment shorter than the MSS that was sent (Minshall's Nagle).</summary>
+    uint _sndSml;
 
     // Receive side.
     readonly ByteRing _rcv = new();
@@ -129,7 +131,7 @@ internal sealed class TcpEndpoint : InetEndpoint
         if ((ShutdownBits & RcvShutdown) != 0) m |= K.POLLIN | K.POLLRDNORM | K.POLLRDHUP;
         if (_state != TcpState.SynSent && _state != TcpState.SynRecv)
         {
-            if (_rcv.Count >= Math.Min(RcvLowat, Math.Max(1, RcvCapacity)) || (_rcv.Count > 0 && RcvLowat > _rcv.Count && false)) m |= K.POLLIN | K.POLLRDNORM;
+            if (_rcv.Count > 0 && _rcv.Count >= Math.Min(RcvLowat, Math.Max(1, RcvCapacity / 2))) m |= K.POLLIN | K.POLLRDNORM;
             if ((ShutdownBits & SendShutdown) == 0)
             {
                 if (Writable) m |= K.POLLOUT | K.POLLWRNORM;
@@ -332,7 +334,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     void InitSend()
     {
         _iss = Stack.RandomUInt();
-        _sndUna = _iss; _sndNxt = _iss; _sndMax = _iss;
+        _sndUna = _iss; _sndNxt = _iss; _sndMax = _iss; _sndSml = _iss;
         _synAcked = false;
         _finQueued = false;
         _ourMss = OurMss();
@@ -744,7 +746,8 @@ internal sealed class TcpEndpoint : InetEndpoint
                     if (_corkAt == long.MaxValue) _corkAt = now + CorkMs;
                     break;
                 }
-                if (!_noDelay && inFlight > 0 && !_finQueued) break;
+                // Nagle with Minshall's change (as Linux): hold it only while an earlier small segment is unacknowledged.
+                if (!_noDelay && inFlight > 0 && !_finQueued && Seq.Gt(_sndSml, _sndUna)) break;
             }
             else if (len < _sndMss && !last)
             {
@@ -757,6 +760,7 @@ internal sealed class TcpEndpoint : InetEndpoint
             if (retrans) { _retransTotal++; Interlocked.Increment(ref Stack.Stats.TcpRetransSegs); }
             if (!_timing && !retrans) { _timing = true; _rttSeq = _sndNxt + (uint)len; _rttStart = now; }
             SendSegment(_sndNxt, flags, offset, len);
+            if (len < _sndMss) _sndSml = _sndNxt + (uint)len;
             _sndNxt += (uint)len + (withFin ? 1u : 0u);
             if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
             sentAny = true;
