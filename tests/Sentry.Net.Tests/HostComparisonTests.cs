@@ -244,4 +244,108 @@ public sealed unsafe class HostComparisonTests
         Assert.That(u.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hs)), "recv again");
         close(hs);
     }
+
+    [Test]
+    public void ConnectAgain_AndOddCalls_MatchHost()
+    {
+        int hl = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        HostBind(hl, V4("127.0.0.1", 0));
+        listen(hl, 8);
+        var hto = V4("127.0.0.1", HostPort(hl));
+        var l = Listen(_s, AF_INET, out var to);
+        int hc = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        var c = Make(_s, AF_INET, SOCK_STREAM);
+        Assert.That(c.Connect(to), Is.EqualTo(HostConnect(hc, hto)), "first connect");
+        Thread.Sleep(20);
+        Assert.That(c.Connect(to), Is.EqualTo(HostConnect(hc, hto)), "second connect");
+        Assert.That(c.Connect(to), Is.EqualTo(HostConnect(hc, hto)), "third connect");
+        Assert.That(c.Bind(V4("127.0.0.1", 0)), Is.EqualTo(HostBind(hc, V4("127.0.0.1", 0))), "bind when connected");
+        Assert.That(c.Listen(5), Is.EqualTo(R(listen(hc, 5))), "listen when connected");
+        Assert.That(l.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hl)), "recv on a listener");
+        Assert.That(l.Send("x"u8, 0, false, default), Is.EqualTo(HostSend(hl, "x"u8)), "send on a listener");
+        Assert.That(l.Connect(to), Is.EqualTo(HostConnect(hl, hto)), "connect on a listener");
+        Assert.That(c.Receive(Buf, 1, out _, out _), Is.EqualTo(HostRecv(hc, 4096, 1)), "MSG_OOB without urgent data");
+        close(hc); close(hl);
+    }
+
+    [Test]
+    public void ListenerShutdownAndClose_MatchHost()
+    {
+        int hl = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        HostBind(hl, V4("127.0.0.1", 0));
+        listen(hl, 8);
+        int hc = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        HostConnect(hc, V4("127.0.0.1", HostPort(hl)));
+        var l = Listen(_s, AF_INET, out var to);
+        var c = Make(_s, AF_INET, SOCK_STREAM);
+        c.Connect(to);
+        Thread.Sleep(20);
+        Assert.That(l.Readiness & Mask, Is.EqualTo(HostPoll(hl) & Mask), "listener with a pending connection");
+        Assert.That(l.Shutdown(1), Is.EqualTo(R(shutdown(hl, 1))), "SHUT_WR on a listener");
+        Assert.That(l.Readiness & Mask, Is.EqualTo(HostPoll(hl) & Mask), "after SHUT_WR");
+        close(hl); l.Close();
+        Thread.Sleep(20);
+        Assert.That(c.Readiness & Mask, Is.EqualTo(HostPoll(hc) & Mask), "client of a closed listener");
+        Assert.That(c.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hc)), "recv");
+        close(hc);
+
+        hl = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        HostBind(hl, V4("127.0.0.1", 0));
+        listen(hl, 8);
+        var l2 = Listen(_s, AF_INET, out _);
+        Assert.That(l2.Shutdown(0), Is.EqualTo(R(shutdown(hl, 0))), "SHUT_RD on a listener");
+        Assert.That(l2.Readiness & Mask, Is.EqualTo(HostPoll(hl) & Mask), "after SHUT_RD");
+        Assert.That(l2.Accept(out _, out _), Is.EqualTo(R(accept4(hl, null, null, 0))), "accept after SHUT_RD");
+        close(hl);
+    }
+
+    [Test]
+    public void BindRules_MatchHost()
+    {
+        // Dual-stack and wildcard overlaps, for UDP and TCP.
+        foreach (int type in new[] { SOCK_STREAM, SOCK_DGRAM })
+        {
+            int h1 = socket(AF_INET, type, 0);
+            HostBind(h1, V4("127.0.0.1", 0));
+            ushort hp = HostPort(h1);
+            var e1 = Make(_s, type == SOCK_STREAM ? AF_INET : AF_INET, type);
+            e1.Bind(V4("127.0.0.1", 0));
+            e1.GetLocalAddress(out var ea);
+            (int Fam, string Ip, int V6Only)[] cases = { (AF_INET, "0.0.0.0", 0), (AF_INET6, "::", 0), (AF_INET6, "::", 1), (AF_INET6, "::ffff:127.0.0.1", 0), (AF_INET, "127.0.0.2", 0) };
+            foreach (var (fam, ip, v6only) in cases)
+            {
+                int h = socket(fam, type, 0);
+                var e = Make(_s, fam, type);
+                if (v6only != 0) { HostSetInt(h, IPPROTO_IPV6, IPV6_V6ONLY, 1); SetInt(e, IPPROTO_IPV6, IPV6_V6ONLY, 1); }
+                long hr = HostBind(h, fam == AF_INET ? V4(ip, hp) : V6(ip, hp));
+                long er = e.Bind(fam == AF_INET ? V4(ip, ea.Port) : V6(ip, ea.Port));
+                Assert.That(er, Is.EqualTo(hr), $"type {type}: {ip} v6only={v6only} beside 127.0.0.1");
+                close(h);
+                e.Close();
+            }
+            close(h1);
+        }
+    }
+
+    [Test]
+    public void TimeWait_ClientClosesFirst_MatchHost()
+    {
+        var (hc, ha, hl) = HostPair();
+        var (c, a, l) = Pair(_s);
+        c.GetLocalAddress(out var cport);
+        ushort hcport = HostPort(hc);
+        close(hc); c.Close();
+        Thread.Sleep(20);
+        close(ha); a.Close();
+        Thread.Sleep(20);
+        foreach (int reuse in new[] { 0, 1 })
+        {
+            int h = socket(AF_INET, SOCK_STREAM, 0);
+            var e = Make(_s, AF_INET, SOCK_STREAM);
+            if (reuse != 0) { HostSetInt(h, SOL_SOCKET, SO_REUSEADDR, 1); SetInt(e, SOL_SOCKET, SO_REUSEADDR, 1); }
+            Assert.That(e.Bind(V4("127.0.0.1", cport.Port)), Is.EqualTo(HostBind(h, V4("127.0.0.1", hcport))), $"bind the TIME_WAIT port, SO_REUSEADDR={reuse}");
+            close(h); e.Close();
+        }
+        close(hl);
+    }
 }
