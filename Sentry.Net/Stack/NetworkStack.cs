@@ -207,21 +207,26 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
 
     public IReadOnlyList<SocketInfo> Sockets(int family, int protocol)
     {
-        var list = new List<SocketInfo>();
+        // Collect under the table lock, read each socket after it (an endpoint's lock comes before the table's).
+        var tcp = new List<TcpEndpoint>();
+        var udp = new List<UdpEndpoint>();
         lock (TableLock)
         {
             if (protocol == K.IPPROTO_TCP)
             {
                 var seen = new HashSet<TcpEndpoint>();
-                foreach (var l in TcpListeners.Values) foreach (var t in l) if (t.Family == family && seen.Add(t)) list.Add(t.Info());
-                foreach (var t in TcpConns.Values) if (t.Family == family && seen.Add(t)) list.Add(t.Info());
-                foreach (var l in TcpPorts.Values) foreach (var o in l) if (o is TcpEndpoint t && t.Family == family && seen.Add(t)) list.Add(t.Info());
+                foreach (var l in TcpListeners.Values) foreach (var t in l) if (t.Family == family && seen.Add(t)) tcp.Add(t);
+                foreach (var t in TcpConns.Values) if (t.Family == family && seen.Add(t)) tcp.Add(t);
+                foreach (var l in TcpPorts.Values) foreach (var o in l) if (o is TcpEndpoint t && t.Family == family && seen.Add(t)) tcp.Add(t);
             }
             else if (protocol == K.IPPROTO_UDP)
             {
-                foreach (var l in UdpPorts.Values) foreach (var o in l) if (o is UdpEndpoint u && u.Family == family) list.Add(u.Info());
+                foreach (var l in UdpPorts.Values) foreach (var o in l) if (o is UdpEndpoint u && u.Family == family) udp.Add(u);
             }
         }
+        var list = new List<SocketInfo>(tcp.Count + udp.Count);
+        foreach (var t in tcp) list.Add(t.Info());
+        foreach (var u in udp) list.Add(u.Info());
         return list;
     }
 

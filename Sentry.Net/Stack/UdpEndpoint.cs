@@ -37,7 +37,7 @@ internal sealed class UdpEndpoint : InetEndpoint
         return m;
     }
 
-    internal SocketInfo Info() => new(Sock(LocalAddr, LocalPort), Sock(RemoteAddr, RemotePort), _connected ? 1 : 7, 0, _queued, 0, 0);
+    internal SocketInfo Info() { lock (Lock) return new(Sock(LocalAddr, LocalPort), Sock(RemoteAddr, RemotePort), _connected ? 1 : 7, 0, _queued, 0, 0); }
 
     public override long Bind(in SockAddrInet address)
     {
@@ -91,10 +91,13 @@ internal sealed class UdpEndpoint : InetEndpoint
             if (!LocalAddr.IsAny && LocalAddr.IsV4 != dst.IsV4) return -EINVAL;
             r = AutoBind();
             if (r < 0) return r;
-            if (LocalAddr.IsAny) LocalAddr = src;
-            RemoteAddr = dst;
-            RemotePort = address.Port;
-            _connected = true;
+            lock (Stack.TableLock)
+            {
+                if (LocalAddr.IsAny) LocalAddr = src;
+                RemoteAddr = dst;
+                RemotePort = address.Port;
+                _connected = true;
+            }
             SoError = 0;
         }
         return 0;
@@ -103,6 +106,7 @@ internal sealed class UdpEndpoint : InetEndpoint
     public override long Disconnect()
     {
         lock (Lock)
+        lock (Stack.TableLock)
         {
             _connected = false;
             RemoteAddr = Family == SockAddrInet.AF_INET ? Addr.V4Any : Addr.V6Any;
@@ -110,7 +114,7 @@ internal sealed class UdpEndpoint : InetEndpoint
             if (!BoundAddrByUser) LocalAddr = Family == SockAddrInet.AF_INET ? Addr.V4Any : Addr.V6Any;
             if (!BoundPortByUser && Bound)
             {
-                lock (Stack.TableLock) NetworkStack.Remove(Stack.UdpPorts, LocalPort, this);
+                NetworkStack.Remove(Stack.UdpPorts, LocalPort, this);
                 LocalPort = 0;
                 Bound = false;
             }
