@@ -25,6 +25,13 @@ public interface ILinkDispatcher
     /// what it keeps. Never throws for any content.
     /// </summary>
     void DeliverFrame(ILinkEndpoint link, ReadOnlySpan<byte> frame);
+
+    /// <summary>
+    /// As <see cref="DeliverFrame(ILinkEndpoint, ReadOnlySpan{byte})"/>, for a frame whose transport
+    /// checksum the host already checked or has yet to fill in (AF_PACKET's TP_STATUS_CSUM_VALID or
+    /// TP_STATUS_CSUMNOTREADY: a packet from a local stack with checksum offload).
+    /// </summary>
+    void DeliverFrame(ILinkEndpoint link, ReadOnlySpan<byte> frame, bool checksumVerified);
 }
 
 /// <summary>

@@ -10,6 +10,28 @@ public static class NetStack
 {
     /// <summary>The stack with only <c>lo</c> (127.0.0.1/8, ::1/128, MTU 65536): --network=none.</summary>
     public static INetworkStack Loopback() => NetworkStack.CreateLoopback();
+
+    /// <summary>
+    /// --network=sandbox: lo plus the host interface <paramref name="hostInterface"/> of the
+    /// container's network namespace, reached through an AF_PACKET socket, with the given
+    /// addresses (prefix lengths) and default gateways. The host kernel should no longer hold
+    /// those addresses itself (as runsc, the runtime moves them to the sandbox), or both answer.
+    /// </summary>
+    public static NetworkStack Sandbox(string hostInterface, string name, IEnumerable<(SockAddrInet Address, int PrefixLength)> addresses,
+        IEnumerable<SockAddrInet>? gateways = null)
+    {
+        var s = NetworkStack.CreateLoopback();
+        var link = FdLink.OpenPacket(hostInterface);
+        int ifi = s.AddInterface(name, link, NetworkStack.IFF_UP | NetworkStack.IFF_BROADCAST | NetworkStack.IFF_MULTICAST | NetworkStack.IFF_RUNNING | NetworkStack.IFF_LOWER_UP);
+        foreach (var (a, p) in addresses) s.AddAddress(ifi, a, p);
+        foreach (var g in gateways ?? [])
+        {
+            var any = g.Family == SockAddrInet.AF_INET ? SockAddrInet.FromV4(0, 0) : new SockAddrInet(SockAddrInet.AF_INET6, new byte[16], 0);
+            s.AddRoute(any, 0, g, ifi);
+        }
+        s.OwnedLinks.Add(link);
+        return s;
+    }
 }
 
 /// <summary>Counters of what the stack dropped and why (tests and /proc/net/snmp read them).</summary>
@@ -34,6 +56,11 @@ internal sealed class Nic
     public readonly NetCounters Counters = new();
     public bool IsLoopback => (Link.Capabilities & LinkCapabilities.Loopback) != 0;
     public bool Offload => (Link.Capabilities & LinkCapabilities.ChecksumOffload) != 0;
+    public bool IsEthernet => (Link.Capabilities & LinkCapabilities.Ethernet) != 0;
+    // Neighbours (ARP/NDP) of an Ethernet link.
+    public readonly object NeighLock = new();
+    public readonly Dictionary<Addr, byte[]> Neighbours = new();
+    public readonly Dictionary<Addr, (List<NetworkStack.OutPacket> Packets, long LastRequest)> Pending = new();
 }
 
 /// <summary>Something the stack's one timer thread calls back at a deadline.</summary>
@@ -49,11 +76,13 @@ internal abstract class Timed
 /// an output queue drained by whichever thread gets there first (so loopback delivery runs in the
 /// sender's thread, with no locks held), and one timer thread.
 /// </summary>
-public sealed class NetworkStack : INetworkStack, ILinkDispatcher
+public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
 {
     public const int IFF_UP = 0x1, IFF_BROADCAST = 0x2, IFF_LOOPBACK = 0x8, IFF_RUNNING = 0x40, IFF_MULTICAST = 0x1000, IFF_LOWER_UP = 0x10000;
 
     readonly List<Nic> _nics = new();
+    /// <summary>The last exception the stack's own code raised on a packet (for tests and debugging).</summary>
+    public Exception? LastInternalError { get; private set; }
     readonly List<(Addr Dest, int Prefix128, Addr Gateway, Nic Nic, int Metric, bool V4)> _routes = new();
     public StackStats Stats { get; } = new();
     static readonly Stopwatch Clock = Stopwatch.StartNew();
@@ -113,6 +142,15 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
         {
             nic = new Nic { Index = _nics.Count + 1, Name = name, Link = link, Flags = flags };
             _nics.Add(nic);
+        }
+        if (nic.IsEthernet && link.HardwareAddress.Length == 6)
+        {
+            var ll = LinkLocal(link.HardwareAddress);
+            lock (_nics)
+            {
+                nic.Addresses.Add((ll, 128, false));
+                _routes.Add((new Addr(0xFE80_0000_0000_0000UL, 0), 64, default, nic, 256, false));
+            }
         }
         link.Attach(this);
         return nic;
@@ -270,9 +308,8 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
             }
             if (nic == null) return -ENETUNREACH;
             if (nic.IsLoopback) { src = dst.IsV4 ? Addr.V4Loopback : Addr.V6Loopback; return 0; }
-            foreach (var x in nic.Addresses)
-                if (x.V4 == dst.IsV4) { src = x.Address; return 0; }
-            return -EADDRNOTAVAIL;
+            src = SourceFor(nic, dst);
+            return src == default ? -EADDRNOTAVAIL : 0;
         }
     }
 
@@ -290,6 +327,18 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
         }
     }
 
+    [ThreadStatic] static bool t_checksumVerified;
+    /// <summary>Whether the frame being received needs no transport checksum check (offloading link, or the host said so).</summary>
+    internal static bool ChecksumVerified(Nic nic) => nic.Offload || t_checksumVerified;
+
+    public void DeliverFrame(ILinkEndpoint link, ReadOnlySpan<byte> frame, bool checksumVerified)
+    {
+        bool old = t_checksumVerified;
+        t_checksumVerified = checksumVerified;
+        try { DeliverFrame(link, frame); }
+        finally { t_checksumVerified = old; }
+    }
+
     public void DeliverFrame(ILinkEndpoint link, ReadOnlySpan<byte> frame)
     {
         var nic = NicOf(link);
@@ -297,21 +346,17 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
         Interlocked.Increment(ref nic.Counters.RxPackets);
         Interlocked.Add(ref nic.Counters.RxBytes, frame.Length);
         Interlocked.Increment(ref Stats.IpInReceives);
-        if ((nic.Link.Capabilities & LinkCapabilities.Ethernet) != 0)
-        {
-            // Not yet: ARP/NDP for Ethernet links.
-            Interlocked.Increment(ref nic.Counters.RxDropped);
-            return;
-        }
         try
         {
-            ReceiveIp(nic, frame);
+            if (nic.IsEthernet) ReceiveEthernet(nic, frame);
+            else ReceiveIp(nic, frame);
         }
         catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or InvalidOperationException or OverflowException)
         {
             // A malformed packet that got past the checks: count it, never let it out.
             Interlocked.Increment(ref Stats.InternalErrors);
             Debug.WriteLine($"netstack: dropped a frame: {e}");
+            LastInternalError = e;
         }
         if (!nic.IsLoopback) Pump();
     }
@@ -371,6 +416,7 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
     bool AcceptsDestination(Nic nic, Addr dst)
     {
         if (nic.IsLoopback) return dst.IsLoopback || IsLocal(dst);
+        if (nic.IsEthernet && !dst.IsV4 && (dst.Hi >> 48) == 0xFF02) return true; // link-scope multicast: NDP
         lock (_nics)
             foreach (var x in nic.Addresses)
                 if (x.Address == dst) return true;
@@ -408,8 +454,13 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
         bool v4 = src.IsV4;
         if (m.Length < 8) { Interlocked.Increment(ref Stats.IcmpInErrors); return; }
         uint sum = v4 ? Checksum.Sum(m) : Checksum.Sum(m, Checksum.Pseudo(src, dst, K.IPPROTO_ICMPV6, m.Length));
-        if (!nic.Offload && Checksum.Finish(sum) != 0) { Interlocked.Increment(ref Stats.IcmpInErrors); return; }
+        if (!ChecksumVerified(nic) && Checksum.Finish(sum) != 0) { Interlocked.Increment(ref Stats.IcmpInErrors); return; }
         int type = m[0], code = m[1];
+        if (!v4 && (type == 135 || type == 136))
+        {
+            if (nic.IsEthernet) ReceiveNdp(nic, src, dst, type, m);
+            return;
+        }
         if ((v4 && type == 8) || (!v4 && type == 128))
         {
             // Echo request: answer it (Linux does for every local address).
@@ -486,7 +537,7 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
     // ---------------------------------------------------------------- send
 
     /// <summary>Header room left in front of the transport bytes of a rented packet.</summary>
-    internal const int Headroom = 40;
+    internal const int Headroom = 56; // Ethernet (14) + IPv6 (40), rounded
 
     internal static byte[] RentPacket(int transportLength, out int offset)
     {
@@ -533,7 +584,7 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
             _out.Enqueue(new OutPacket(buf, start, len, nic));
     }
 
-    readonly record struct OutPacket(byte[] Buf, int Offset, int Length, Nic Nic);
+    internal readonly record struct OutPacket(byte[] Buf, int Offset, int Length, Nic Nic);
     readonly object _outLock = new();
     readonly Queue<OutPacket> _out = new();
     int _pumping;
@@ -559,19 +610,31 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
                     p = _out.Dequeue();
                 }
                 done++;
+                bool release = true;
                 try
                 {
-                    Interlocked.Increment(ref p.Nic.Counters.TxPackets);
-                    Interlocked.Add(ref p.Nic.Counters.TxBytes, p.Length);
-                    p.Nic.Link.WriteFrame(p.Buf.AsSpan(p.Offset, p.Length));
+                    if (p.Nic.IsEthernet) release = EthernetOut(p);
+                    else
+                    {
+                        Interlocked.Increment(ref p.Nic.Counters.TxPackets);
+                        Interlocked.Add(ref p.Nic.Counters.TxBytes, p.Length);
+                        p.Nic.Link.WriteFrame(p.Buf.AsSpan(p.Offset, p.Length));
+                    }
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException)
                 {
                     Interlocked.Increment(ref p.Nic.Counters.TxErrors);
                 }
+                catch (Exception e)
+                {
+                    // A bug on the send path must not leave the pump taken for ever.
+                    Interlocked.Increment(ref Stats.InternalErrors);
+                    Debug.WriteLine($"netstack: send failed: {e}");
+                    LastInternalError = e;
+                }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(p.Buf);
+                    if (release) ArrayPool<byte>.Shared.Return(p.Buf);
                 }
             }
             Volatile.Write(ref _pumping, 0);
@@ -654,8 +717,11 @@ public sealed class NetworkStack : INetworkStack, ILinkDispatcher
         }
     }
 
+    internal readonly List<IDisposable> OwnedLinks = new();
+
     public void Dispose()
     {
+        foreach (var l in OwnedLinks) l.Dispose();
         _disposed = true;
         lock (_timerLock) Monitor.Pulse(_timerLock);
         _workerSignal.Set();

@@ -1061,7 +1061,7 @@ internal sealed class TcpEndpoint : InetEndpoint
         if (p.Length < 20) { Interlocked.Increment(ref stack.Stats.TcpInErrs); return; }
         int doff = (p[12] >> 4) * 4;
         if (doff < 20 || doff > p.Length) { Interlocked.Increment(ref stack.Stats.TcpInErrs); return; }
-        if (!nic.Offload && Checksum.Finish(Checksum.Sum(p, Checksum.Pseudo(src, dst, K.IPPROTO_TCP, p.Length))) != 0)
+        if (!NetworkStack.ChecksumVerified(nic) && Checksum.Finish(Checksum.Sum(p, Checksum.Pseudo(src, dst, K.IPPROTO_TCP, p.Length))) != 0)
         { Interlocked.Increment(ref stack.Stats.TcpInErrs); return; }
         if (dst.IsMulticast || dst.IsV4Broadcast || src.IsAny) return;
         var seg = new TcpSeg

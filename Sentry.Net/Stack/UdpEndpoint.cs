@@ -314,7 +314,7 @@ internal sealed class UdpEndpoint : InetEndpoint
         if (len < 8 || len > p.Length) { Interlocked.Increment(ref stack.Stats.UdpInErrors); return; }
         p = p[..len];
         ushort csum = BinaryPrimitives.ReadUInt16BigEndian(p[6..]);
-        if (!nic.Offload)
+        if (!NetworkStack.ChecksumVerified(nic))
         {
             if (csum == 0 && !src.IsV4) { Interlocked.Increment(ref stack.Stats.UdpInErrors); return; }
             if (csum != 0 && Checksum.Finish(Checksum.Sum(p, Checksum.Pseudo(src, dst, K.IPPROTO_UDP, len))) != 0)
