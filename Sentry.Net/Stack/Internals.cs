@@ -156,6 +156,9 @@ internal sealed class ByteRing
 {
     byte[]? _buf;
     int _head, _count;
+    readonly MemoryAccount? _account;
+
+    public ByteRing(MemoryAccount? account = null) => _account = account;
 
     public int Count => _count;
 
@@ -197,7 +200,12 @@ internal sealed class ByteRing
     public void Clear()
     {
         _count = 0; _head = 0;
-        if (_buf != null) { ArrayPool<byte>.Shared.Return(_buf); _buf = null; }
+        if (_buf != null)
+        {
+            if (_account != null) Interlocked.Add(ref _account.Bytes, -_buf.Length);
+            ArrayPool<byte>.Shared.Return(_buf);
+            _buf = null;
+        }
     }
 
     void Ensure(int need)
@@ -205,6 +213,7 @@ internal sealed class ByteRing
         if (_buf != null && _buf.Length >= need) return;
         int size = (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)Math.Max(need, 4096)), int.MaxValue);
         var nb = ArrayPool<byte>.Shared.Rent(size);
+        if (_account != null) Interlocked.Add(ref _account.Bytes, nb.Length - (_buf?.Length ?? 0));
         if (_buf != null)
         {
             Peek(0, nb.AsSpan(0, _count));
@@ -212,6 +221,12 @@ internal sealed class ByteRing
         }
         _buf = nb; _head = 0;
     }
+}
+
+/// <summary>The bytes all socket buffers of a stack hold (Linux's tcp_mem accounting, simplified).</summary>
+internal sealed class MemoryAccount
+{
+    public long Bytes;
 }
 
 /// <summary>Linux's constants the stack answers with.</summary>

@@ -85,6 +85,12 @@ public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
     public Exception? LastInternalError { get; private set; }
     readonly List<(Addr Dest, int Prefix128, Addr Gateway, Nic Nic, int Metric, bool V4)> _routes = new();
     public StackStats Stats { get; } = new();
+    internal readonly MemoryAccount Buffers = new();
+    /// <summary>Bytes all socket buffers may hold before windows close and sends wait (Linux: tcp_mem pressure).</summary>
+    public long MemoryPressureBytes { get; set; } = 512L << 20;
+    /// <summary>Bytes the sockets' buffers hold now.</summary>
+    public long BufferedBytes => Interlocked.Read(ref Buffers.Bytes);
+    internal bool UnderPressure => Volatile.Read(ref Buffers.Bytes) > MemoryPressureBytes;
     static readonly Stopwatch Clock = Stopwatch.StartNew();
     internal static long NowMs => Clock.ElapsedMilliseconds;
 

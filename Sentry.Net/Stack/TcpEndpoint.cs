@@ -54,7 +54,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     Nic? _nic;
 
     // Send side: _snd holds bytes from _sndUna (data only; SYN/FIN take sequence numbers but no bytes).
-    readonly ByteRing _snd = new();
+    readonly ByteRing _snd;
     uint _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2;
     long _sndWnd;
     int _sndWscale = -1, _rcvWscale;
@@ -66,7 +66,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     uint _sndSml;
 
     // Receive side.
-    readonly ByteRing _rcv = new();
+    readonly ByteRing _rcv;
     uint _irs, _rcvNxt, _rcvAdv, _lastAckSent;
     bool _finReceived;
     List<(uint Seq, byte[] Buf, int Len, bool Fin)>? _ooo;
@@ -98,7 +98,11 @@ internal sealed class TcpEndpoint : InetEndpoint
     bool _quickAckOpt = true;
     int _deferAccept, _windowClamp;
 
-    public TcpEndpoint(NetworkStack stack, int family) : base(stack, family, K.TcpRmemDefault, K.TcpWmemDefault) { }
+    public TcpEndpoint(NetworkStack stack, int family) : base(stack, family, K.TcpRmemDefault, K.TcpWmemDefault)
+    {
+        _snd = new ByteRing(stack.Buffers);
+        _rcv = new ByteRing(stack.Buffers);
+    }
 
     public override int Type => K.SOCK_STREAM;
     public override int Protocol => K.IPPROTO_TCP;
@@ -106,8 +110,28 @@ internal sealed class TcpEndpoint : InetEndpoint
     public override bool IsTimeWait => _state == TcpState.TimeWait;
     internal TcpState State => _state;
 
-    int RcvCapacity => RcvbufLocked ? Math.Max(SoRcvbuf / 2, 1024) : Math.Max(AutoRcv, SoRcvbuf);
-    int SndCapacity => SndbufLocked ? SoSndbuf : Math.Max(AutoSnd, SoSndbuf);
+    /// <summary>
+    /// Data the receive ring may hold: half of a set SO_RCVBUF (Linux keeps half for overhead), or
+    /// the autotuning ceiling; under memory pressure (all sockets' buffers past the stack's limit)
+    /// no more than it holds now or 4 KiB, so windows close instead of memory growing.
+    /// </summary>
+    int RcvCapacity
+    {
+        get
+        {
+            int c = RcvbufLocked ? Math.Max(SoRcvbuf / 2, 1024) : Math.Max(AutoRcv, SoRcvbuf);
+            return Stack.UnderPressure ? Math.Min(c, Math.Max(_rcv.Count, 4096)) : c;
+        }
+    }
+
+    int SndCapacity
+    {
+        get
+        {
+            int c = SndbufLocked ? SoSndbuf : Math.Max(AutoSnd, SoSndbuf);
+            return Stack.UnderPressure ? Math.Min(c, Math.Max(_snd.Count, 4096)) : c;
+        }
+    }
 
     internal SocketInfo Info()
     {
@@ -693,7 +717,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     void ClearOoo()
     {
         if (_ooo == null) return;
-        foreach (var o in _ooo) ArrayPool<byte>.Shared.Return(o.Buf);
+        foreach (var o in _ooo) { Interlocked.Add(ref Stack.Buffers.Bytes, -o.Buf.Length); ArrayPool<byte>.Shared.Return(o.Buf); }
         _ooo.Clear();
         _oooBytes = 0;
     }
@@ -1580,6 +1604,7 @@ internal sealed class TcpEndpoint : InetEndpoint
             {
                 _ooo ??= new List<(uint, byte[], int, bool)>();
                 var buf = ArrayPool<byte>.Shared.Rent(Math.Max(len, 1));
+                Interlocked.Add(ref Stack.Buffers.Bytes, buf.Length);
                 data[..len].CopyTo(buf);
                 int at = 0;
                 while (at < _ooo.Count && Seq.Le(_ooo[at].Seq, seq)) at++;
@@ -1608,6 +1633,7 @@ internal sealed class TcpEndpoint : InetEndpoint
                 _rcv.Write(buf.AsSpan((int)skip, len - (int)skip), int.MaxValue);
                 _rcvNxt += (uint)(len - (int)skip);
             }
+            Interlocked.Add(ref Stack.Buffers.Bytes, -buf.Length);
             ArrayPool<byte>.Shared.Return(buf);
             if (f && s + (uint)len == _rcvNxt) { _rcvNxt++; fin = true; break; }
         }

@@ -219,6 +219,7 @@ internal sealed class UdpEndpoint : InetEndpoint
             truncated = d.Length > buffer.Length;
             if ((flags & K.MSG_PEEK) != 0) return (flags & K.MSG_TRUNC) != 0 ? d.Length : n;
         }
+        Interlocked.Add(ref Stack.Buffers.Bytes, -d.Buf.Length);
         ArrayPool<byte>.Shared.Return(d.Buf);
         return (flags & K.MSG_TRUNC) != 0 ? d.Length : Math.Min(buffer.Length, d.Length);
     }
@@ -253,7 +254,12 @@ internal sealed class UdpEndpoint : InetEndpoint
             _closed = true;
             if (Bound) lock (Stack.TableLock) NetworkStack.Remove(Stack.UdpPorts, LocalPort, this);
             Bound = false;
-            while (_queue.Count > 0) ArrayPool<byte>.Shared.Return(_queue.Dequeue().Buf);
+            while (_queue.Count > 0)
+            {
+                var b = _queue.Dequeue().Buf;
+                Interlocked.Add(ref Stack.Buffers.Bytes, -b.Length);
+                ArrayPool<byte>.Shared.Return(b);
+            }
             _queued = 0;
         }
     }
@@ -344,10 +350,11 @@ internal sealed class UdpEndpoint : InetEndpoint
         {
             if (_closed) return;
             // Linux takes a datagram while the charge so far is within SO_RCVBUF (so one may overshoot it).
-            if (_queued > SoRcvbuf) { Interlocked.Increment(ref Stack.Stats.UdpRcvbufErrors); return; }
+            if (_queued > SoRcvbuf || Stack.UnderPressure) { Interlocked.Increment(ref Stack.Stats.UdpRcvbufErrors); return; }
             var buf = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
             data.CopyTo(buf);
             _queue.Enqueue(new Datagram(buf, data.Length, src, sport, charge));
+            Interlocked.Add(ref Stack.Buffers.Bytes, buf.Length);
             _queued += charge;
             Interlocked.Increment(ref Stack.Stats.UdpInDatagrams);
             ev = K.POLLIN | K.POLLRDNORM;

@@ -427,3 +427,53 @@ public sealed class ListenerLockTests
         Assert.That(pl.Blocked + pc.Blocked + pa.Blocked, Is.Zero);
     }
 }
+
+public sealed class MemoryTests
+{
+    [Test]
+    public void UnderMemoryPressure_WindowsClose_AndEverythingStillArrives()
+    {
+        using var s = new NetworkStack();
+        s.AddLoopback();
+        s.MemoryPressureBytes = 4 << 20;
+        var l = Listen(s, AF_INET, out var addr, 256);
+        var pairs = new List<(IEndpoint C, IEndpoint A)>();
+        for (int i = 0; i < 100; i++)
+        {
+            var c = Make(s, AF_INET, SOCK_STREAM);
+            Assert.That(Connect(c, addr), Is.Zero);
+            pairs.Add((c, Accept(l)));
+        }
+        // Nobody reads: every sender fills what it is allowed.
+        var chunk = new byte[65536];
+        for (int k = 0; k < chunk.Length; k++) chunk[k] = (byte)k;
+        var sent = new long[pairs.Count];
+        for (int i = 0; i < pairs.Count; i++)
+            while (true)
+            {
+                long n = pairs[i].C.Send(chunk, 0, false, default);
+                if (n == -EAGAIN) break;
+                Assert.That(n, Is.Positive);
+                sent[i] += n;
+                Assert.That(sent[i], Is.LessThan(64L << 20));
+            }
+        TestContext.Out.WriteLine($"buffered {s.BufferedBytes >> 10} KiB for {pairs.Count} connections, {sent.Sum() >> 10} KiB sent");
+        Assert.That(s.BufferedBytes, Is.LessThan(32L << 20), "bounded near the pressure limit, not 100 x 2 MiB");
+        // Drain every connection: the bytes are all there and in order.
+        var buf = new byte[1 << 20];
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            long got = 0;
+            var deadline = Environment.TickCount64 + 20000;
+            while (got < sent[i])
+            {
+                long n = pairs[i].A.Receive(buf, 0, out _, out _);
+                if (n == -EAGAIN) { Assert.That(Environment.TickCount64, Is.LessThan(deadline), $"connection {i} stuck at {got}/{sent[i]}"); Thread.Sleep(1); continue; }
+                Assert.That(n, Is.Positive);
+                for (int k = 0; k < n; k++) if (buf[k] != (byte)((got + k) % 65536)) Assert.Fail($"connection {i} byte {got + k}");
+                got += n;
+            }
+        }
+        foreach (var (c, a) in pairs) { c.Close(); a.Close(); }
+    }
+}
