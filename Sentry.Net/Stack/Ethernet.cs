@@ -8,7 +8,7 @@ public sealed partial class NetworkStack
 {
     const int EthHeader = 14;
     const ushort EtherIPv4 = 0x0800, EtherArp = 0x0806, EtherIPv6 = 0x86DD;
-    const int MaxPendingPerNeighbour = 8, MaxPendingNeighbours = 256;
+    const int MaxPendingPerNeighbour = 128, MaxPendingNeighbours = 256; // Linux queues ~100 packets per unresolved neighbour (unres_qlen_bytes)
 
     internal static Addr LinkLocal(byte[] mac)
     {

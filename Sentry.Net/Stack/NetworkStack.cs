@@ -379,12 +379,16 @@ public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
             if (ihl < 20 || total < ihl || total > p.Length) { Interlocked.Increment(ref Stats.IpInHdrErrors); return; }
             if (Checksum.Finish(Checksum.Sum(p[..ihl])) != 0) { Interlocked.Increment(ref Stats.IpInHdrErrors); return; }
             int frag = BinaryPrimitives.ReadUInt16BigEndian(p[6..]);
-            if ((frag & 0x3FFF) != 0) { Interlocked.Increment(ref Stats.IpFragDropped); return; }
             var src = Addr.V4(BinaryPrimitives.ReadUInt32BigEndian(p[12..]));
             var dst = Addr.V4(BinaryPrimitives.ReadUInt32BigEndian(p[16..]));
             if (!AcceptsDestination(nic, dst) || src.IsMulticast || src.IsV4Broadcast) { Interlocked.Increment(ref Stats.IpInAddrErrors); return; }
             if (!nic.IsLoopback && src.IsLoopback) { Interlocked.Increment(ref Stats.IpInAddrErrors); return; }
             int proto = p[9];
+            if ((frag & 0x3FFF) != 0)
+            {
+                ReceiveFragment(nic, src, dst, proto, BinaryPrimitives.ReadUInt16BigEndian(p[4..]), (frag & 0x1FFF) * 8, (frag & 0x2000) != 0, p[..ihl], p[ihl..total], p[1]);
+                return;
+            }
             Deliver(nic, proto, src, dst, p[..total], p[ihl..total], p[1]);
         }
         else if (version == 6)
@@ -412,8 +416,14 @@ public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
                 }
                 break;
             }
-            if (next == 44) { Interlocked.Increment(ref Stats.IpFragDropped); return; }
             int tclass = (BinaryPrimitives.ReadUInt16BigEndian(p) >> 4) & 0xFF;
+            if (next == 44)
+            {
+                if (off + 8 > end) { Interlocked.Increment(ref Stats.IpInHdrErrors); return; }
+                int fo = BinaryPrimitives.ReadUInt16BigEndian(p[(off + 2)..]);
+                ReceiveFragment(nic, src, dst, p[off], BinaryPrimitives.ReadUInt32BigEndian(p[(off + 4)..]), fo & ~7, (fo & 1) != 0, p[..40], p[(off + 8)..end], tclass);
+                return;
+            }
             Deliver(nic, next, src, dst, p[..end], p[off..end], tclass);
         }
         else Interlocked.Increment(ref Stats.IpInHdrErrors);
@@ -587,7 +597,10 @@ public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
         }
         Interlocked.Increment(ref Stats.IpOutRequests);
         lock (_outLock)
-            _out.Enqueue(new OutPacket(buf, start, len, nic));
+        {
+            if (len > nic.Link.Mtu && !nic.IsLoopback) QueueFragments(nic, buf, start, len);
+            else _out.Enqueue(new OutPacket(buf, start, len, nic));
+        }
     }
 
     internal readonly record struct OutPacket(byte[] Buf, int Offset, int Length, Nic Nic);

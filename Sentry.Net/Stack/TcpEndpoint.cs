@@ -1510,6 +1510,12 @@ internal sealed class TcpEndpoint : InetEndpoint
             if (_sndWnd > 0) _persistAt = long.MaxValue;
             Output();
         }
+        else if (ack == _sndUna && newWnd == 0 && _sndUna != _sndMax)
+        {
+            // The answer to a zero-window probe: the peer is alive, only not reading. Probe on
+            // without counting it towards giving up (Linux probes such a peer indefinitely).
+            _retries = 0;
+        }
         else if (ack == _sndUna && seg.Payload.Length == 0 && !seg.Has(TcpSeg.FIN) && !windowUpdate && _sndUna != _sndMax)
         {
             if (++_dupAcks == 3 && !_inRecovery)

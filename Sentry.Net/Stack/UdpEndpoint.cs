@@ -171,7 +171,6 @@ internal sealed class UdpEndpoint : InetEndpoint
             }
             r = AutoBind();
             if (r < 0) return r;
-            if (data.Length + 8 + 40 > nic!.Link.Mtu && !nic.IsLoopback) return -EMSGSIZE;
             int len = 8 + data.Length;
             var buf = NetworkStack.RentPacket(len, out int off);
             var u = buf.AsSpan(off, len);
@@ -180,7 +179,7 @@ internal sealed class UdpEndpoint : InetEndpoint
             BinaryPrimitives.WriteUInt16BigEndian(u[4..], (ushort)len);
             u[6] = 0; u[7] = 0;
             data.CopyTo(u[8..]);
-            if (!nic.Offload)
+            if (!nic!.Offload)
             {
                 ushort c = Checksum.Finish(Checksum.Sum(u, Checksum.Pseudo(src, dst, K.IPPROTO_UDP, len)));
                 if (c == 0) c = 0xFFFF;

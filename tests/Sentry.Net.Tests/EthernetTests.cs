@@ -58,6 +58,36 @@ public sealed class EthernetTests
         finally { la.Dispose(); lb.Dispose(); }
     }
 
+    [TestCase(AF_INET)]
+    [TestCase(AF_INET6)]
+    public void LargeUdpDatagrams_AreFragmented_AndReassembled(int family)
+    {
+        var (fa, fb) = Pair();
+        var la = new FdLink(fa, 1500, new byte[] { 2, 0, 0, 0, 0, 1 }, ownsFd: true);
+        var lb = new FdLink(fb, 1500, new byte[] { 2, 0, 0, 0, 0, 2 }, ownsFd: true);
+        using var a = new NetworkStack();
+        using var b = new NetworkStack();
+        int ia = a.AddInterface("eth0", la), ib = b.AddInterface("eth0", lb);
+        a.AddAddress(ia, V4("192.168.5.1", 0), 24); b.AddAddress(ib, V4("192.168.5.2", 0), 24);
+        a.AddAddress(ia, V6("fd00:5::1", 0), 64); b.AddAddress(ib, V6("fd00:5::2", 0), 64);
+        try
+        {
+            var u = Make(b, family, SOCK_DGRAM);
+            Assert.That(u.Bind(family == AF_INET ? V4("0.0.0.0", 53) : V6("::", 53)), Is.Zero);
+            var c = Make(a, family, SOCK_DGRAM);
+            var to = family == AF_INET ? V4("192.168.5.2", 53) : V6("fd00:5::2", 53);
+            var big = new byte[60000];
+            new Random(6).NextBytes(big);
+            Assert.That(c.Send(big, 0, true, to), Is.EqualTo(big.Length));
+            WaitFor(u, POLLIN);
+            var got = new byte[65536];
+            Assert.That(u.Receive(got, 0, out _, out _), Is.EqualTo(big.Length));
+            Assert.That(got.AsSpan(0, big.Length).SequenceEqual(big), Is.True);
+            Assert.That(a.Interfaces[0].Counters.TxPackets, Is.GreaterThan(40), "sent as fragments");
+        }
+        finally { la.Dispose(); lb.Dispose(); }
+    }
+
     static int Sh(string cmd, out string output)
     {
         var p = Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", cmd }) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -134,6 +164,29 @@ public sealed class EthernetTests
             int got = RecvAll(c, buf);
             Assert.That(Encoding.ASCII.GetString(buf, 0, got), Is.EqualTo("HELLO FROM THE SANDBOX"));
             srv.WaitForExit(20000);
+
+            // Fragmented UDP both ways: native python sends 20000 bytes, the stack echoes them.
+            var u = Make(s, AF_INET, SOCK_DGRAM);
+            Assert.That(u.Bind(V4("0.0.0.0", 5000)), Is.Zero);
+            var echo = new Thread(() =>
+            {
+                try
+                {
+                    WaitFor(u, POLLIN, 20000);
+                    var d = new byte[65536];
+                    long n = u.Receive(d, 0, out var from, out _);
+                    u.Send(d.AsSpan(0, (int)n), 0, true, from);
+                }
+                catch (Exception e) { failed = e; }
+            });
+            echo.Start();
+            string upy = "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(10);d=bytes(range(256))*78+bytes(32);" +
+                         "s.sendto(d,('10.99." + id + ".2',5000));r,_=s.recvfrom(65536);print(len(r),r==d)";
+            int ux = Sh($"ip netns exec {ns} timeout 20 python3 -c \"{upy}\"", out var uout);
+            echo.Join();
+            Assert.That(failed, Is.Null);
+            Assert.That(ux, Is.Zero, uout);
+            Assert.That(uout.Trim(), Is.EqualTo("20000 True"));
         }
         finally
         {

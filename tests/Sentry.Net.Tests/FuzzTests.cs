@@ -150,6 +150,18 @@ public sealed class FuzzTests
                     t.CopyTo(frame, 40);
                     break;
                 }
+                case 3: // IPv4 fragments: random ids, offsets, overlaps, lengths
+                {
+                    var t = new byte[rnd.Next(0, 3) * 8 + rnd.Next(0, 16)];
+                    rnd.NextBytes(t);
+                    frame = Ip4(17, t, fixTransportChecksum: false);
+                    BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(4), (ushort)rnd.Next(4));
+                    int fo = rnd.Next(4) == 0 ? rnd.Next(0x2000) : rnd.Next(8);
+                    BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(6), (ushort)((rnd.Next(2) == 0 ? 0x2000 : 0) | fo));
+                    frame[10] = 0; frame[11] = 0;
+                    BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(10), Csum(frame.AsSpan(0, 20)));
+                    break;
+                }
                 default: // TCP segments with wild fields to the live connection or the listener
                 {
                     uint seq = rnd.Next(3) switch { 0 => iss + 1 + (uint)rnd.Next(-70000, 70000), 1 => (uint)rnd.NextInt64(), _ => iss + 1 };
