@@ -477,3 +477,70 @@ public sealed class MemoryTests
         foreach (var (c, a) in pairs) { c.Close(); a.Close(); }
     }
 }
+
+public sealed class ConcurrencyTests
+{
+    [Test]
+    public void ManyThreads_ConnectEchoClose_NoDeadlockNoLoss()
+    {
+        using var s = NetStack.Loopback();
+        var l = Make(s, AF_INET6, SOCK_STREAM);
+        Assert.That(l.Bind(V6("::", 0)), Is.Zero);
+        Assert.That(l.Listen(1024), Is.Zero);
+        l.GetLocalAddress(out var addr);
+        addr = V6("::1", addr.Port);
+        using var cts = new CancellationTokenSource();
+        int served = 0;
+        var acceptor = new Thread(() =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                long r = l.Accept(out var a, out _);
+                if (r == -EAGAIN) { Thread.Yield(); continue; }
+                var conn = a!;
+                ThreadPool.QueueUserWorkItem(state =>
+                {
+                    var buf = new byte[4096];
+                    while (true)
+                    {
+                        long n;
+                        try { n = conn.Receive(buf, 0, out _, out _); } catch { break; }
+                        if (n == -EAGAIN) { WaitFor(conn, POLLIN | POLLRDHUP | POLLERR | POLLHUP, 20000); continue; }
+                        if (n <= 0) break;
+                        SendAll(conn, buf.AsSpan(0, (int)n));
+                    }
+                    conn.Close();
+                    Interlocked.Increment(ref served);
+                });
+            }
+        });
+        acceptor.Start();
+        var errors = new List<string>();
+        var clients = Enumerable.Range(0, 6).Select(t => new Thread(() =>
+        {
+            var rnd = new Random(t);
+            for (int i = 0; i < 60; i++)
+            {
+                var c = Make(s, rnd.Next(2) == 0 ? AF_INET6 : AF_INET, SOCK_STREAM);
+                var to = c.Family == AF_INET ? V4("127.0.0.1", addr.Port) : addr;
+                if (Connect(c, to, 20000) != 0) { lock (errors) errors.Add("connect"); continue; }
+                var msg = new byte[rnd.Next(1, 200_000)];
+                rnd.NextBytes(msg);
+                var back = new byte[msg.Length];
+                int got = 0;
+                var reader = new Thread(() => got = RecvAll(c, back, 20000));
+                reader.Start();
+                SendAll(c, msg, 20000);
+                reader.Join();
+                if (got != msg.Length || !back.AsSpan().SequenceEqual(msg)) lock (errors) errors.Add($"echo {got}/{msg.Length}");
+                if (rnd.Next(3) == 0) c.Shutdown(1);
+                c.Close();
+            }
+        })).ToList();
+        clients.ForEach(t => t.Start());
+        foreach (var t in clients) Assert.That(t.Join(120_000), Is.True, "a client thread hung");
+        cts.Cancel();
+        acceptor.Join();
+        Assert.That(errors, Is.Empty);
+    }
+}
