@@ -165,11 +165,8 @@ internal sealed class PingEndpoint : InetEndpoint
         Datagram d;
         lock (Lock)
         {
-            if (_queue.Count == 0)
-            {
-                if (SoError != 0) { int e = SoError; SoError = 0; return -e; }
-                return (ShutdownBits & RcvShutdown) != 0 ? 0 : -EAGAIN;
-            }
+            if (SoError != 0) { int e = SoError; SoError = 0; return -e; }
+            if (_queue.Count == 0) return (ShutdownBits & RcvShutdown) != 0 ? 0 : -EAGAIN;
             bool peek = (flags & K.MSG_PEEK) != 0;
             d = peek ? _queue.Peek() : _queue.Dequeue();
             if (!peek) _queued -= d.Length + 320;

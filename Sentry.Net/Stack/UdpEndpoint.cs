@@ -200,12 +200,9 @@ internal sealed class UdpEndpoint : InetEndpoint
         Datagram d;
         lock (Lock)
         {
-            if (_queue.Count == 0)
-            {
-                if (SoError != 0) { int e = SoError; SoError = 0; return -e; }
-                if ((ShutdownBits & RcvShutdown) != 0) return 0;
-                return -EAGAIN;
-            }
+            // A pending error comes before queued datagrams (__skb_try_recv_datagram).
+            if (SoError != 0) { int e = SoError; SoError = 0; return -e; }
+            if (_queue.Count == 0) return (ShutdownBits & RcvShutdown) != 0 ? 0 : -EAGAIN;
             if ((flags & K.MSG_PEEK) != 0) d = _queue.Peek();
             else
             {

@@ -243,6 +243,26 @@ public sealed unsafe class HostComparisonTests
         Assert.That(u.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hs)), "recv with the error pending");
         Assert.That(u.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hs)), "recv again");
         close(hs);
+
+        // An error pending while datagrams wait: which comes first.
+        hs = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        HostBind(hs, V4("127.0.0.1", 0));
+        var u2 = Make(_s, AF_INET, SOCK_DGRAM);
+        u2.Bind(V4("127.0.0.1", 0));
+        u2.GetLocalAddress(out var u2a);
+        int hsender = socket(AF_INET, SOCK_DGRAM, 0);
+        var sender = Make(_s, AF_INET, SOCK_DGRAM);
+        var hsa = Sa(V4("127.0.0.1", HostPort(hs)));
+        fixed (byte* pd = "queued"u8) fixed (byte* pa = hsa) sendto(hsender, pd, 6, 0, pa, hsa.Length);
+        sender.Send("queued"u8, 0, true, u2a);
+        HostConnect(hs, V4("127.0.0.1", port)); u2.Connect(V4("127.0.0.1", port));
+        HostConnect(hsender, V4("127.0.0.1", HostPort(hs))); // keeps the datagram acceptable after connect
+        HostSend(hs, "x"u8); u2.Send("x"u8, 0, false, default);
+        Thread.Sleep(20);
+        Assert.That(u2.Readiness & Mask, Is.EqualTo(HostPoll(hs) & Mask), "error and datagram");
+        Assert.That(u2.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hs)), "first recv");
+        Assert.That(u2.Receive(Buf, 0, out _, out _), Is.EqualTo(HostRecv(hs)), "second recv");
+        close(hs); close(hsender);
     }
 
     [Test]
