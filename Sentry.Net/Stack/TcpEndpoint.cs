@@ -137,7 +137,8 @@ internal sealed class TcpEndpoint : InetEndpoint
     {
         lock (Lock)
         {
-            int txq = _state == TcpState.Listen ? 0 : (int)(_sndNxt - _sndUna);
+            // A listener shows its accept queue and backlog, as /proc/net/tcp does.
+            int txq = _state == TcpState.Listen ? _backlog : _snd.Count;
             int rxq = _state == TcpState.Listen ? _acceptCount : _rcv.Count;
             return new SocketInfo(Sock(LocalAddr, LocalPort), Sock(RemoteAddr, RemotePort), (int)_state, txq, rxq, 0, 0);
         }
@@ -1347,6 +1348,15 @@ internal sealed class TcpEndpoint : InetEndpoint
     {
         promoteTo = null; dropFrom = null;
         int ev = 0;
+        if (_state == TcpState.SynRecv && seg.Has(TcpSeg.SYN) && !seg.Has(TcpSeg.ACK) && !seg.Has(TcpSeg.RST) && seg.Seq == _irs)
+        {
+            // The peer did not hear our SYN-ACK: say it again.
+            uint nxt = _sndNxt;
+            _sndNxt = _iss;
+            SendSyn(ack: true);
+            _sndNxt = nxt;
+            return 0;
+        }
         // 1. Is it in the window?
         long wnd = Math.Max((int)(_rcvAdv - _rcvNxt), FreeRcv());
         if (wnd < 0) wnd = 0;

@@ -88,7 +88,12 @@ public sealed class FuzzTests
     }
 
     [Test]
-    public void RandomAndMalformedFrames_NeverThrowNorWedge()
+    public void RandomAndMalformedFrames_NeverThrowNorWedge() => Fuzz(12345, 20000);
+
+    [Test, Explicit("long")]
+    public void RandomAndMalformedFrames_Long([Values(1, 2, 3, 4, 5)] int seed) => Fuzz(seed, 200000);
+
+    static void Fuzz(int seed, int frames)
     {
         using var s = new NetworkStack();
         s.AddLoopback();
@@ -115,9 +120,9 @@ public sealed class FuzzTests
         Assert.That(l.Accept(out var conn, out _), Is.Zero);
         conn!.Send(new byte[3000], 0, false, default);
 
-        var rnd = new Random(12345);
+        var rnd = new Random(seed);
         var ports = new ushort[] { 80, 53, 4000, 1, 0, 65535 };
-        for (int i = 0; i < 20000; i++)
+        for (int i = 0; i < frames; i++)
         {
             byte[] frame;
             int kind = rnd.Next(10);
