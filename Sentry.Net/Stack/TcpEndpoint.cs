@@ -708,7 +708,6 @@ internal sealed class TcpEndpoint : InetEndpoint
         _state = TcpState.Closed;
         ShutdownBits = RcvShutdown | SendShutdown;
         _snd.Clear();
-        if (_userClosed || err != 0) { }
         ClearOoo();
         _rtoAt = _delackAt = _keepAt = _persistAt = _corkAt = _fin2At = _twAt = long.MaxValue;
         Unhash();
@@ -758,7 +757,7 @@ internal sealed class TcpEndpoint : InetEndpoint
             if (usable <= 0)
             {
                 if (_sndWnd == 0 && inFlight == 0 && _persistAt == long.MaxValue)
-                    _persistAt = now + Math.Clamp(RtoValue() << Math.Min(_backoff, 10), RtoMin, RtoMax);
+                    _persistAt = now + Math.Clamp((long)_rto << Math.Min(_backoff, 10), RtoMin, RtoMax);
                 break;
             }
             int len = (int)Math.Min(Math.Min(unsent, _sndMss), usable);
@@ -797,8 +796,6 @@ internal sealed class TcpEndpoint : InetEndpoint
             if (_rtoAt == long.MaxValue) _rtoAt = now + _rto;
         }
     }
-
-    int RtoValue() => _rto;
 
     /// <summary>Builds one segment carrying _snd bytes [offset, offset+len) and queues it. Caller holds Lock.</summary>
     void SendSegment(uint seq, int flags, int offset, int len, bool synOptions = false)
@@ -1230,7 +1227,6 @@ internal sealed class TcpEndpoint : InetEndpoint
         listener = null;
         int ev = 0;
         TcpEndpoint? promoteTo = null, dropFrom = null;
-        bool resend = false;
         lock (Lock)
         {
             long now = NetworkStack.NowMs;
@@ -1254,7 +1250,6 @@ internal sealed class TcpEndpoint : InetEndpoint
                     }
                     if (seg.Has(TcpSeg.RST)) { _state = TcpState.Closed; _twAt = long.MaxValue; Unhash(); lock (Stack.TableLock) NetworkStack.Remove(Stack.TcpPorts, LocalPort, this); return false; }
                     if (seg.Has(TcpSeg.FIN)) { SendAck(); _twAt = now + TimeWaitMs; ArmTimers(); }
-                    resend = true;
                     break;
                 default:
                     ev = SynchronizedSegment(ref seg, now, out promoteTo, out dropFrom);
@@ -1265,7 +1260,6 @@ internal sealed class TcpEndpoint : InetEndpoint
         if (promoteTo != null) promoteTo.Promote(this);
         if (dropFrom != null) lock (dropFrom.Lock) dropFrom._synChildren?.Remove(this);
         Notify(ev);
-        _ = resend;
         return false;
     }
 
@@ -1320,7 +1314,7 @@ internal sealed class TcpEndpoint : InetEndpoint
         _sndWnd = (long)seg.Window << Math.Max(_sndWscale, 0);
         _sndWl1 = seg.Seq; _sndWl2 = seg.Ack;
         _cwnd = 10L * _sndMss;
-        if (_retries == 0) SampleRtt(now - _rttStartSyn(now));
+        if (_retries == 0) SampleRtt(now - _lastSend);
         _retries = 0; _backoff = 0;
         _rtoAt = long.MaxValue;
         _state = TcpState.Established;
@@ -1329,8 +1323,6 @@ internal sealed class TcpEndpoint : InetEndpoint
         Output();
         return K.POLLOUT | K.POLLWRNORM;
     }
-
-    long _rttStartSyn(long now) => _lastSend <= now ? _lastSend : now;
 
     void SampleRtt(long ms)
     {
@@ -1601,7 +1593,7 @@ internal sealed class TcpEndpoint : InetEndpoint
             // ACK policy: at once for a FIN, a filled hole, quick-ack mode, or every second segment; else delayed.
             bool hadOoo = _ooo != null && _ooo.Count > 0;
             _ackPending++;
-            if (finTaken || hadOoo || _quickAcks > 0 || _ackPending >= 2 || (int)(_rcvNxt - _lastAckSent) >= 2 * _ourMss || !_quickAckOpt && false)
+            if (finTaken || hadOoo || _quickAcks > 0 || _ackPending >= 2 || (int)(_rcvNxt - _lastAckSent) >= 2 * _ourMss)
             {
                 if (_quickAcks > 0) _quickAcks--;
                 SendAck();
