@@ -72,6 +72,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     List<(uint Seq, byte[] Buf, int Len, bool Fin)>? _ooo;
     int _oooBytes;
     int _ackPending, _quickAcks = 16;
+    long _lastDataAt;
 
     // Congestion and RTT.
     long _cwnd, _ssthresh = int.MaxValue;
@@ -1590,6 +1591,9 @@ internal sealed class TcpEndpoint : InetEndpoint
             if (fin) { _rcvNxt++; finTaken = true; }
             if (!finTaken) finTaken = DrainOoo();
             if (finTaken) { _finReceived = true; ShutdownBits |= RcvShutdown; }
+            // After an idle spell the peer is likely waiting on us: back to quick ACKs (tcp_event_data_recv).
+            if (now - _lastDataAt > _rto) _quickAcks = Math.Max(_quickAcks, 16);
+            _lastDataAt = now;
             // ACK policy: at once for a FIN, a filled hole, quick-ack mode, or every second segment; else delayed.
             bool hadOoo = _ooo != null && _ooo.Count > 0;
             _ackPending++;

@@ -544,3 +544,46 @@ public sealed class ConcurrencyTests
         Assert.That(errors, Is.Empty);
     }
 }
+
+public sealed class NotificationTests
+{
+    [Test]
+    public void EveryArrival_IsNotified_EvenWhenAlreadyReadable()
+    {
+        using var s = NetStack.Loopback();
+        var (c, a, l) = Pair(s);
+        SetInt(c, IPPROTO_TCP, TCP_NODELAY, 1);
+        var w = new Waiter();
+        a.Listener = w;
+        for (int i = 0; i < 5; i++) c.Send("x"u8, 0, false, default);
+        w.Wait(() => w.Events.Count(e => (e & POLLIN) != 0) >= 5);
+        Assert.That(a.Available, Is.EqualTo(5));
+    }
+
+    [Test]
+    public void ConnectCompletion_IsNotifiedWithPollout()
+    {
+        using var s = NetStack.Loopback();
+        var l = Listen(s, AF_INET6, out var addr);
+        var c = Make(s, AF_INET6, SOCK_STREAM);
+        var w = new Waiter();
+        c.Listener = w;
+        Assert.That(c.Connect(addr), Is.EqualTo(-EINPROGRESS));
+        w.Wait(() => (w.Seen & POLLOUT) != 0);
+        Assert.That(c.Connect(addr), Is.Zero);
+    }
+
+    [Test]
+    public void PingV6_AndIcmpEchoAnswered()
+    {
+        using var s = NetStack.Loopback();
+        Assert.That(s.Create(AF_INET6, SOCK_DGRAM, 58, out var p), Is.Zero);
+        var req = new byte[12];
+        req[0] = 128; req[7] = 9;
+        Assert.That(p!.Send(req, 0, true, V6("::1", 0)), Is.EqualTo(12));
+        var buf = new byte[64];
+        Assert.That(p.Receive(buf, 0, out var from, out _), Is.EqualTo(12));
+        Assert.That(buf[0], Is.EqualTo(129));
+        Assert.That(from.ToString(), Does.StartWith("[::1]"));
+    }
+}
