@@ -17,6 +17,39 @@ public static class NetStack
     /// addresses (prefix lengths) and default gateways. The host kernel should no longer hold
     /// those addresses itself (as runsc, the runtime moves them to the sandbox), or both answer.
     /// </summary>
+    public static NetworkStack Sandbox(string hostInterface, string? name = null)
+    {
+        var (addrs, gws) = HostConfiguration(hostInterface);
+        return Sandbox(hostInterface, name ?? hostInterface, addrs, gws);
+    }
+
+    /// <summary>The addresses (with prefix lengths, link-local ones left out) and gateways the host gives an interface now.</summary>
+    public static (List<(SockAddrInet Address, int PrefixLength)> Addresses, List<SockAddrInet> Gateways) HostConfiguration(string hostInterface)
+    {
+        var addrs = new List<(SockAddrInet, int)>();
+        var gws = new List<SockAddrInet>();
+        foreach (var ni in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            if (ni.Name != hostInterface) continue;
+            var props = ni.GetIPProperties();
+            foreach (var u in props.UnicastAddresses)
+            {
+                var ip = u.Address;
+                if (ip.IsIPv6LinkLocal) continue;
+                int fam = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? SockAddrInet.AF_INET : SockAddrInet.AF_INET6;
+                addrs.Add((new SockAddrInet(fam, ip.GetAddressBytes(), 0), u.PrefixLength));
+            }
+            foreach (var g in props.GatewayAddresses)
+            {
+                var ip = g.Address;
+                if (ip.IsIPv6LinkLocal) continue;
+                int fam = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? SockAddrInet.AF_INET : SockAddrInet.AF_INET6;
+                gws.Add(new SockAddrInet(fam, ip.GetAddressBytes(), 0));
+            }
+        }
+        return (addrs, gws);
+    }
+
     public static NetworkStack Sandbox(string hostInterface, string name, IEnumerable<(SockAddrInet Address, int PrefixLength)> addresses,
         IEnumerable<SockAddrInet>? gateways = null)
     {

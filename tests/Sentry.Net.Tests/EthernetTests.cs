@@ -111,7 +111,12 @@ public sealed class EthernetTests
         {
             Assert.That(Sh($"ip link add {ours} type veth peer name {theirs} netns {ns} && ip link set {ours} up && " +
                            $"ip -n {ns} addr add 10.99.{id}.1/24 dev {theirs} && ip -n {ns} link set {theirs} up && ip -n {ns} link set lo up", out err), Is.Zero, err);
-            using var s = NetStack.Sandbox(ours, "eth0", new[] { (V4($"10.99.{id}.2", 0), 24) }, new[] { V4($"10.99.{id}.1", 0) });
+            // What the runtime would read from the interface before taking it over.
+            Assert.That(Sh($"ip addr add 10.99.{id}.2/24 dev {ours} && ip route add 10.98.{id}.0/24 via 10.99.{id}.1 dev {ours}", out err), Is.Zero, err);
+            var (hostAddrs, _) = NetStack.HostConfiguration(ours);
+            Assert.That(hostAddrs.Select(a => $"{a.Address}/{a.PrefixLength}"), Does.Contain($"10.99.{id}.2:0/24"));
+            Assert.That(Sh($"ip addr flush dev {ours}", out err), Is.Zero, err);
+            using var s = NetStack.Sandbox(ours, "eth0", hostAddrs, new[] { V4($"10.99.{id}.1", 0) });
             // Stack server, native client.
             var l = Make(s, AF_INET, SOCK_STREAM);
             Assert.That(l.Bind(V4("0.0.0.0", 8080)), Is.Zero);
