@@ -18,6 +18,9 @@ internal ref struct TcpSeg
     public int Flags;
     public int Window;
     public ReadOnlySpan<byte> Options, Payload;
+    /// <summary>The timestamps option (RFC 7323), when present.</summary>
+    public bool HasTs;
+    public uint TsVal, TsEcr;
     public const int FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16, URG = 32;
     public readonly bool Has(int f) => (Flags & f) != 0;
     public readonly int Length => Payload.Length + (Has(SYN) ? 1 : 0) + (Has(FIN) ? 1 : 0);
@@ -59,6 +62,12 @@ internal sealed class TcpEndpoint : InetEndpoint
     long _sndWnd;
     int _sndWscale = -1, _rcvWscale;
     int _sndMss = 536, _peerMss = 536, _userMss;
+    /// <summary>
+    /// The MSS getsockopt reports: Linux bounds its mss_cache by half the largest window seen at the
+    /// handshake (tcp_bound_to_half_wnd), so a fresh connection on lo says 32741. Segments are still
+    /// cut at _sndMss, as Linux's GSO on lo sends 64 KiB ones.
+    /// </summary>
+    int _reportMss;
     bool _finQueued, _synAcked;
     uint _finSeq;
     bool _wantWrite;
@@ -360,6 +369,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     void InitSend()
     {
         _iss = Stack.RandomUInt();
+        _tsOffset = Stack.RandomUInt();
         _sndUna = _iss; _sndNxt = _iss; _sndMax = _iss; _sndSml = _iss;
         _synAcked = false;
         _finQueued = false;
@@ -426,6 +436,7 @@ internal sealed class TcpEndpoint : InetEndpoint
         _retries = 0; _backoff = 0; _dupAcks = 0; _inRecovery = false;
         _srtt = -1; _rto = RtoInitial; _ssthresh = int.MaxValue; _quickAcks = 16;
         _sndWscale = -1;
+        _tsOk = false; _tsOffer = true;
         if (!BoundAddrByUser) LocalAddr = Family == SockAddrInet.AF_INET ? Addr.V4Any : Addr.V6Any;
         RemoteAddr = Family == SockAddrInet.AF_INET ? Addr.V4Any : Addr.V6Any;
         RemotePort = 0;
@@ -803,7 +814,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     {
         var nic = _nic;
         if (nic == null) return;
-        int optLen = synOptions ? (_sndWscaleOffer ? 8 : 4) : 0;
+        int optLen = synOptions ? 4 + (_tsOffer ? 12 : 0) + (_sndWscaleOffer ? 4 : 0) : (_tsOk ? 12 : 0);
         int hl = 20 + optLen;
         int total = hl + len;
         var buf = NetworkStack.RentPacket(total, out int off);
@@ -815,14 +826,28 @@ internal sealed class TcpEndpoint : InetEndpoint
         BinaryPrimitives.WriteUInt32BigEndian(h[8..], ack ? _rcvNxt : 0);
         h[12] = (byte)((hl / 4) << 4);
         h[13] = (byte)flags;
-        int wnd = (flags & TcpSeg.SYN) != 0 ? (int)Math.Min(FreeRcv(), 65535) : AdvertiseWindow();
+        int wnd = (flags & TcpSeg.SYN) != 0 ? InitialWindow() : AdvertiseWindow();
         BinaryPrimitives.WriteUInt16BigEndian(h[14..], (ushort)wnd);
         h[16] = 0; h[17] = 0; h[18] = 0; h[19] = 0;
         if (synOptions)
         {
             h[20] = 2; h[21] = 4;
             BinaryPrimitives.WriteUInt16BigEndian(h[22..], (ushort)Math.Min(_ourMss, 65535));
-            if (_sndWscaleOffer) { h[24] = 1; h[25] = 3; h[26] = 3; h[27] = (byte)_rcvWscale; }
+            int o = 24;
+            if (_tsOffer)
+            {
+                h[o] = 1; h[o + 1] = 1; h[o + 2] = 8; h[o + 3] = 10;
+                BinaryPrimitives.WriteUInt32BigEndian(h[(o + 4)..], TsNow);
+                BinaryPrimitives.WriteUInt32BigEndian(h[(o + 8)..], ack ? _tsRecent : 0);
+                o += 12;
+            }
+            if (_sndWscaleOffer) { h[o] = 1; h[o + 1] = 3; h[o + 2] = 3; h[o + 3] = (byte)_rcvWscale; }
+        }
+        else if (_tsOk)
+        {
+            h[20] = 1; h[21] = 1; h[22] = 8; h[23] = 10;
+            BinaryPrimitives.WriteUInt32BigEndian(h[24..], TsNow);
+            BinaryPrimitives.WriteUInt32BigEndian(h[28..], _tsRecent);
         }
         if (len > 0) _snd.Peek(offset, h.Slice(hl, len));
         if (!nic.Offload)
@@ -839,21 +864,40 @@ internal sealed class TcpEndpoint : InetEndpoint
     }
 
     bool _sndWscaleOffer = true;
+    /// <summary>The most the window may offer now: the initial window, growing by two segments per segment received.</summary>
+    long _rcvWndCap = 65535;
+
+    /// <summary>The window a SYN offers: what fits, in whole segments (Linux's tcp_select_initial_window).</summary>
+    int InitialWindow()
+    {
+        int w = (int)Math.Min(FreeRcv(), 65535);
+        int mss = _ourMss - (_tsOffer ? 12 : 0);
+        if (mss > 0 && w > mss) w = w / mss * mss;
+        return w;
+    }
+    // Timestamps (RFC 7323): offered in our SYN, used when both SYNs carry them (Linux does on lo).
+    bool _tsOffer = true, _tsOk;
+    uint _tsRecent, _tsOffset;
+    uint TsNow => (uint)NetworkStack.NowMs + _tsOffset;
 
     /// <summary>The window field to send (scaled), never moving the right edge left. Caller holds Lock.</summary>
     int AdvertiseWindow()
     {
-        long free = FreeRcv();
+        long real = FreeRcv(), free = real;
+        // The window opens as data comes (Linux's rcv_ssthresh): whole scale units, rounded up.
+        bool capped = false;
+        if (free > _rcvWndCap) { free = _rcvWndCap; capped = true; }
         long cur = (int)(_rcvAdv - _rcvNxt);
         if (cur < 0) cur = 0;
+        long sws = Math.Min(RcvCapacity / 2, _ourMss);
         if (free < cur) free = cur;
-        else if (free - cur < Math.Min(RcvCapacity / 2, _ourMss) && free < RcvCapacity && cur > 0) free = cur;
-        else if (cur == 0 && free < Math.Min(RcvCapacity / 2, _ourMss)) free = 0;
+        else if (cur > 0 && free - cur < sws && real < RcvCapacity) free = cur; // small openings are not worth a word
+        else if (cur == 0 && real < sws) free = 0;                             // nor a small window (SWS avoidance)
         int scale = _sndWscale >= 0 ? _rcvWscale : 0;
         long max = 65535L << scale;
         if (_windowClamp > 0) max = Math.Min(max, _windowClamp);
         if (free > max) free = max;
-        long field = free >> scale;
+        long field = capped ? Math.Min((free + (1L << scale) - 1) >> scale, 65535) : free >> scale;
         uint right = _rcvNxt + (uint)(field << scale);
         if (Seq.Gt(right, _rcvAdv)) _rcvAdv = right;
         return (int)field;
@@ -1096,6 +1140,7 @@ internal sealed class TcpEndpoint : InetEndpoint
             Options = p[20..doff],
             Payload = p[doff..],
         };
+        ParseTimestamps(ref seg);
         ushort sport = BinaryPrimitives.ReadUInt16BigEndian(p);
         ushort dport = BinaryPrimitives.ReadUInt16BigEndian(p[2..]);
         if (sport == 0 || dport == 0) { Interlocked.Increment(ref stack.Stats.TcpInErrs); return; }
@@ -1139,6 +1184,38 @@ internal sealed class TcpEndpoint : InetEndpoint
             }
         }
         return best;
+    }
+
+    /// <summary>Finds the timestamps option: at once in the usual NOP NOP TS layout, else by walking the options.</summary>
+    static void ParseTimestamps(ref TcpSeg seg)
+    {
+        var o = seg.Options;
+        if (o.Length == 0) return;
+        if (o.Length >= 12 && o[0] == 1 && o[1] == 1 && o[2] == 8 && o[3] == 10)
+        {
+            seg.HasTs = true;
+            seg.TsVal = BinaryPrimitives.ReadUInt32BigEndian(o[4..]);
+            seg.TsEcr = BinaryPrimitives.ReadUInt32BigEndian(o[8..]);
+            return;
+        }
+        int i = 0;
+        while (i < o.Length)
+        {
+            byte kind = o[i];
+            if (kind == 0) break;
+            if (kind == 1) { i++; continue; }
+            if (i + 1 >= o.Length) break;
+            int len = o[i + 1];
+            if (len < 2 || i + len > o.Length) break;
+            if (kind == 8 && len == 10)
+            {
+                seg.HasTs = true;
+                seg.TsVal = BinaryPrimitives.ReadUInt32BigEndian(o[(i + 2)..]);
+                seg.TsEcr = BinaryPrimitives.ReadUInt32BigEndian(o[(i + 6)..]);
+                return;
+            }
+            i += len;
+        }
     }
 
     static void ParseOptions(ReadOnlySpan<byte> o, out int mss, out int wscale)
@@ -1194,8 +1271,12 @@ internal sealed class TcpEndpoint : InetEndpoint
                 child._rcvNxt = seg.Seq + 1;
                 child._rcvAdv = child._rcvNxt;
                 child._peerMss = mss > 0 ? mss : (src.IsV4 ? 536 : 1220);
-                child._sndMss = Math.Max(Math.Min(child._peerMss, child._ourMss), 64);
+                child._tsOffer = child._tsOk = seg.HasTs;
+                child._tsRecent = seg.TsVal;
+                child._sndMss = Math.Max(Math.Min(child._peerMss, child._ourMss) - (seg.HasTs ? 12 : 0), 64);
                 child._cwnd = 10L * child._sndMss;
+                child._reportMss = HalfWindowMss(child._sndMss, seg.Window);
+                child._rcvWndCap = child.InitialWindow();
                 child._sndWscaleOffer = ws >= 0;
                 child._sndWscale = ws;
                 if (ws < 0) child._rcvWscale = 0;
@@ -1298,7 +1379,11 @@ internal sealed class TcpEndpoint : InetEndpoint
         _rcvNxt = seg.Seq + 1;
         _rcvAdv = _rcvNxt;
         _peerMss = mss > 0 ? mss : (RemoteAddr.IsV4 ? 536 : 1220);
-        _sndMss = Math.Max(Math.Min(_peerMss, _ourMss), 64);
+        _tsOk = _tsOffer && seg.HasTs;
+        if (_tsOk) _tsRecent = seg.TsVal;
+        _sndMss = Math.Max(Math.Min(_peerMss, _ourMss) - (_tsOk ? 12 : 0), 64);
+        _reportMss = HalfWindowMss(_sndMss, seg.Window);
+        _rcvWndCap = InitialWindow();
         if (ws >= 0) _sndWscale = ws; else { _sndWscale = -1; _rcvWscale = 0; }
         _lastRecv = now;
         if (!seg.Has(TcpSeg.ACK))
@@ -1324,6 +1409,8 @@ internal sealed class TcpEndpoint : InetEndpoint
         Output();
         return K.POLLOUT | K.POLLWRNORM;
     }
+
+    static int HalfWindowMss(int mss, int window) => window > 536 && window / 2 < mss ? Math.Max(window / 2, 68) : mss;
 
     void SampleRtt(long ms)
     {
@@ -1390,6 +1477,7 @@ internal sealed class TcpEndpoint : InetEndpoint
         if (!seg.Has(TcpSeg.ACK)) return 0;
         _lastRecv = now;
         _keepProbes = 0;
+        if (_tsOk && seg.HasTs && Seq.Le(seg.Seq, _lastAckSent) && Seq.Ge(seg.TsVal, _tsRecent)) _tsRecent = seg.TsVal;
         // 4. ACK.
         if (_state == TcpState.SynRecv)
         {
@@ -1405,6 +1493,7 @@ internal sealed class TcpEndpoint : InetEndpoint
             _state = TcpState.Established;
             _sndUna = _iss + 1;
             _sndWnd = (long)seg.Window << Math.Max(_sndWscale, 0);
+            _reportMss = HalfWindowMss(_sndMss, (int)Math.Min(Math.Max(_sndWnd, seg.Window), int.MaxValue));
             _sndWl1 = seg.Seq; _sndWl2 = seg.Ack;
             if (_retries == 0) SampleRtt(now - _lastSend);
             _retries = 0; _backoff = 0;
@@ -1491,7 +1580,8 @@ internal sealed class TcpEndpoint : InetEndpoint
             _sndUna = ack;
             if (Seq.Lt(_sndNxt, _sndUna)) _sndNxt = _sndUna;
             if (wasFin) finAcked = true;
-            if (_timing && Seq.Ge(ack, _rttSeq)) { _timing = false; if (_backoff == 0 || _retries == 0) SampleRtt(now - _rttStart); }
+            if (_tsOk && seg.HasTs && seg.TsEcr != 0) { _timing = false; SampleRtt((int)(TsNow - seg.TsEcr)); }
+            else if (_timing && Seq.Ge(ack, _rttSeq)) { _timing = false; if (_backoff == 0 || _retries == 0) SampleRtt(now - _rttStart); }
             _retries = 0; _backoff = 0;
             // NewReno.
             if (_inRecovery)
@@ -1585,7 +1675,11 @@ internal sealed class TcpEndpoint : InetEndpoint
         if (seq == _rcvNxt)
         {
             if (data.Length > room) { data = data[..(int)room]; fin = false; }
-            if (data.Length > 0) _rcv.Write(data, int.MaxValue);
+            if (data.Length > 0)
+            {
+                _rcv.Write(data, int.MaxValue);
+                if (_rcvWndCap < RcvCapacity) _rcvWndCap = Math.Min((long)RcvCapacity, _rcvWndCap + Math.Max(2L * data.Length, 2L * 536));
+            }
             _rcvNxt += (uint)data.Length;
             bool finTaken = false;
             if (fin) { _rcvNxt++; finTaken = true; }
@@ -1703,7 +1797,7 @@ internal sealed class TcpEndpoint : InetEndpoint
                 case K.TCP_FASTOPEN: return K.WriteInt(value, 0);
                 case K.TCP_MAXSEG:
                     if (_state is TcpState.Closed or TcpState.Listen) return K.WriteInt(value, _userMss > 0 ? _userMss : 536);
-                    return K.WriteInt(value, _sndMss);
+                    return K.WriteInt(value, _reportMss > 0 ? _reportMss : _sndMss);
                 case K.TCP_CONGESTION:
                 {
                     var s = "reno"u8;
@@ -1729,13 +1823,13 @@ internal sealed class TcpEndpoint : InetEndpoint
         b[2] = (byte)_retries;
         b[3] = (byte)_keepProbes;
         b[4] = (byte)_backoff;
-        int opts = _sndWscale >= 0 ? 4 : 0; // TCPI_OPT_WSCALE
+        int opts = (_sndWscale >= 0 ? 4 : 0) | (_tsOk ? 1 : 0); // TCPI_OPT_WSCALE, TCPI_OPT_TIMESTAMPS
         b[5] = (byte)opts;
         if (_sndWscale >= 0) b[6] = (byte)((_sndWscale & 0xF) | (_rcvWscale << 4));
         long now = NetworkStack.NowMs;
         U(b, 8, (long)_rto * 1000);
         U(b, 12, DelAckMs * 1000);
-        U(b, 16, _sndMss);
+        U(b, 16, _reportMss > 0 ? _reportMss : _sndMss);
         U(b, 20, _ourMss);
         U(b, 24, _state == TcpState.Listen ? _acceptCount : (int)(_sndMax - _sndUna) > 0 ? Math.Max(1, (int)(_sndMax - _sndUna) / Math.Max(_sndMss, 1)) : 0);
         U(b, 28, _state == TcpState.Listen ? _backlog : 0);

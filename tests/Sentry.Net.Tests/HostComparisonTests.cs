@@ -149,6 +149,14 @@ public sealed unsafe class HostComparisonTests
             Assert.That(a.Readiness & Mask, Is.EqualTo(HostPoll(ha) & Mask), $"server {what}");
         }
         Same("connected");
+        Assert.That(GetInt(c, IPPROTO_TCP, TCP_MAXSEG), Is.EqualTo(HostGetInt(hc, IPPROTO_TCP, TCP_MAXSEG)), "TCP_MAXSEG when connected");
+        Assert.That(GetInt(a, IPPROTO_TCP, TCP_MAXSEG), Is.EqualTo(HostGetInt(ha, IPPROTO_TCP, TCP_MAXSEG)), "TCP_MAXSEG of the accepted socket");
+        var hinfo = new byte[104]; int hlen = 104;
+        fixed (byte* hp = hinfo) getsockopt(hc, IPPROTO_TCP, TCP_INFO, hp, &hlen);
+        var info = new byte[104];
+        c.GetOption(IPPROTO_TCP, TCP_INFO, info);
+        Assert.That(info[0], Is.EqualTo(hinfo[0]), "tcpi_state");
+        Assert.That(info[5] & 5, Is.EqualTo(hinfo[5] & 5), "tcpi_options: timestamps, window scaling");
         Assert.That(l.Readiness & Mask, Is.EqualTo(HostPoll(hl) & Mask), "listener after accept");
         HostSend(hc, "data"u8); c.Send("data"u8, 0, false, default);
         Same("data sent");

@@ -329,7 +329,7 @@ public sealed class TcpTests
         Assert.That(c.SetOption(IPPROTO_TCP, 999, new byte[4]), Is.EqualTo(-ENOPROTOOPT));
         Assert.That(c.GetOption(IPPROTO_IPV6, IPV6_V6ONLY, new byte[4]), Is.EqualTo(-ENOPROTOOPT));
         var (cc, a, l) = Pair(_s);
-        Assert.That(GetInt(cc, IPPROTO_TCP, TCP_MAXSEG), Is.EqualTo(65495), "lo's MTU less IPv4 and TCP headers");
+        Assert.That(GetInt(cc, IPPROTO_TCP, TCP_MAXSEG), Is.EqualTo(32741), "lo's MTU less IPv4 and TCP headers and the timestamps option, bounded by half the SYN-ACK's window as Linux");
         var info = new byte[104];
         Assert.That(cc.GetOption(IPPROTO_TCP, TCP_INFO, info), Is.EqualTo(104));
         Assert.That(info[0], Is.EqualTo(1), "TCP_ESTABLISHED");
