@@ -100,10 +100,8 @@ public static class Cli
             Log = parse.GetValue(strace) || parse.GetValue(debug) ? Console.Error : TextWriter.Null,
             Limits = ResourceLimit.OfHost(), // the program starts with ours, as if we had exec'd it
         };
-        // --network=none has no stack factory yet: inet sockets answer EAFNOSUPPORT until the
-        // user-space stack (Sentry.Net.Stack) is wired here as the default.
-        if (networkMode == "host")
-            options = options with { Network = NetworkMode.Host, NetworkStack = () => new Sentry.Net.Host.HostNetworkStack() };
+        // --network=none (the default) is the user-space stack with loopback only; host gives host sockets.
+        if (networkMode == "host") options = options with { Network = NetworkMode.Host };
         return DoCommand.Execute(gofer, parse.GetValue(platform)!, options, volumes);
     }
 

@@ -33,7 +33,8 @@ public sealed partial class Sandbox
     public Net.UnixNames UnixNames { get; } = new();
     /// <summary>
     /// The network stack behind AF_INET/AF_INET6 sockets, made on first use from
-    /// <see cref="SandboxOptions.NetworkStack"/>; null when the sandbox has none.
+    /// <see cref="SandboxOptions.NetworkStack"/>, or for <see cref="SandboxOptions.Network"/>: the
+    /// user-space TCP/IP stack with only loopback (none), host sockets (host).
     /// </summary>
     public Sentry.Net.INetworkStack? Network
     {
@@ -44,7 +45,11 @@ public sealed partial class Sandbox
             {
                 if (!_networkMade)
                 {
-                    _network = Options.NetworkStack?.Invoke();
+                    _network = Options.NetworkStack != null ? Options.NetworkStack() : Options.Network switch
+                    {
+                        NetworkMode.Host => new Sentry.Net.Host.HostNetworkStack(),
+                        _ => Sentry.Net.Stack.NetStack.Loopback(),
+                    };
                     Volatile.Write(ref _networkMade, true);
                 }
                 return _network;

@@ -55,9 +55,9 @@ public sealed record SandboxOptions
     /// </summary>
     public NetworkMode Network { get; init; } = NetworkMode.None;
     /// <summary>
-    /// Makes the network stack for <see cref="Network"/>, called once when the first inet or
-    /// netlink socket is made (the stack is disposed with the sandbox). Null: no stack, and
-    /// AF_INET/AF_INET6 sockets answer EAFNOSUPPORT.
+    /// Makes the network stack, called once when the first inet or netlink socket is made (the
+    /// stack is disposed with the sandbox). Null: the one <see cref="Network"/> names (the
+    /// user-space TCP/IP stack with loopback only for None, host sockets for Host).
     /// </summary>
     public Func<Sentry.Net.INetworkStack>? NetworkStack { get; init; }
 }

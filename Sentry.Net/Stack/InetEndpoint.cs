@@ -49,7 +49,12 @@ internal abstract class InetEndpoint : Timed, IEndpoint, IPortOwner
 
     // IPortOwner
     public Addr BoundAddress => LocalAddr;
+    const int IPV6_RECVHOPLIMIT = 51;
+
     public bool V6Only => OptV6Only;
+
+    /// <summary>An option kept only for getsockopt and for what it switches on (IP_PKTINFO, IP_RECVTTL ...); call under <see cref="Lock"/>.</summary>
+    protected int GetInt(int level, int name) => _otherInts.GetValueOrDefault((level, name));
     public bool ReuseAddr => OptReuseAddr;
     public bool ReusePort => OptReusePort;
     public virtual bool IsListening => false;
@@ -198,8 +203,8 @@ internal abstract class InetEndpoint : Timed, IEndpoint, IPortOwner
                     case K.IPV6_TCLASS: return K.WriteInt(value, Tos);
                     case K.IPV6_UNICAST_HOPS: return K.WriteInt(value, HopLimit);
                     case K.IPV6_RECVERR: return K.WriteInt(value, OptRecvErr ? 1 : 0);
-                    case K.IPV6_MULTICAST_HOPS: case K.IPV6_MULTICAST_LOOP: case K.IPV6_RECVPKTINFO:
-                        return K.WriteInt(value, _otherInts.GetValueOrDefault((level, name), name == K.IPV6_RECVPKTINFO ? 0 : 1));
+                    case K.IPV6_MULTICAST_HOPS: case K.IPV6_MULTICAST_LOOP: case K.IPV6_RECVPKTINFO: case IPV6_RECVHOPLIMIT:
+                        return K.WriteInt(value, _otherInts.GetValueOrDefault((level, name), name is K.IPV6_RECVPKTINFO or IPV6_RECVHOPLIMIT ? 0 : 1));
                 }
             }
             return -ENOPROTOOPT;
@@ -304,7 +309,7 @@ internal abstract class InetEndpoint : Timed, IEndpoint, IPortOwner
                         if (v < -1 || v > 255) return -EINVAL;
                         Ttl = v; return 0;
                     case K.IPV6_RECVERR: OptRecvErr = v != 0; return 0;
-                    case K.IPV6_MULTICAST_HOPS: case K.IPV6_MULTICAST_LOOP: case K.IPV6_RECVPKTINFO:
+                    case K.IPV6_MULTICAST_HOPS: case K.IPV6_MULTICAST_LOOP: case K.IPV6_RECVPKTINFO: case IPV6_RECVHOPLIMIT:
                         _otherInts[(level, name)] = v; return 0;
                 }
             }

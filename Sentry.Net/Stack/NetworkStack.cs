@@ -265,7 +265,7 @@ public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
                 {
                     var addrs = n.Addresses.Select(a => (a.Address.ToSock(a.V4 ? SockAddrInet.AF_INET : SockAddrInet.AF_INET6, 0), a.V4 ? a.Prefix128 - 96 : a.Prefix128)).ToList();
                     int mtu = n.Link.Mtu;
-                    list.Add(new NetInterface(n.Index, n.Name, n.Flags & 0xFFFF, mtu, (byte[])n.Link.HardwareAddress.Clone(), addrs, n.Counters));
+                    list.Add(new NetInterface(n.Index, n.Name, n.Flags, mtu, (byte[])n.Link.HardwareAddress.Clone(), addrs, n.Counters));
                 }
                 return list;
             }
@@ -277,7 +277,9 @@ public sealed partial class NetworkStack : INetworkStack, ILinkDispatcher
         get
         {
             lock (_nics)
-                return _routes.Select(r => new NetRoute(r.Dest.ToSock(r.V4 ? SockAddrInet.AF_INET : SockAddrInet.AF_INET6, 0), r.V4 ? r.Prefix128 - 96 : r.Prefix128,
+                // The routes of loopback interfaces are Linux's local table, which `ip route` and
+                // /proc/net/route (the main table) do not show.
+                return _routes.Where(r => (r.Nic.Flags & IFF_LOOPBACK) == 0).Select(r => new NetRoute(r.Dest.ToSock(r.V4 ? SockAddrInet.AF_INET : SockAddrInet.AF_INET6, 0), r.V4 ? r.Prefix128 - 96 : r.Prefix128,
                     r.Gateway.ToSock(r.V4 ? SockAddrInet.AF_INET : SockAddrInet.AF_INET6, 0), r.Nic.Index, r.Metric)).ToList();
         }
     }

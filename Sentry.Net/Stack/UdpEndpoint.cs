@@ -5,9 +5,10 @@ using static Sentry.Platform.Errno;
 namespace Sentry.Net.Stack;
 
 /// <summary>A UDP socket.</summary>
-internal sealed class UdpEndpoint : InetEndpoint
+internal sealed class UdpEndpoint : InetEndpoint, IEndpointAncillary
 {
-    readonly record struct Datagram(byte[] Buf, int Length, Addr From, ushort FromPort, int Charge);
+    /// <summary>A queued datagram, with what its control messages tell: the header's destination, the interface it came in on, its TTL.</summary>
+    readonly record struct Datagram(byte[] Buf, int Length, Addr From, ushort FromPort, int Charge, Addr To, int NicIndex, byte Ttl);
 
     readonly Queue<Datagram> _queue = new();
     int _queued; // bytes charged against SO_RCVBUF
@@ -133,7 +134,39 @@ internal sealed class UdpEndpoint : InetEndpoint
         }
     }
 
-    public override long Send(ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to)
+    public override long Send(ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to) => Send(data, flags, hasTo, to, -1);
+
+    /// <summary>sendmsg with control messages: IP_TTL / IPV6_HOPLIMIT set this datagram's hop limit; IP_PKTINFO, IPV6_PKTINFO, IP_TOS and IPV6_TCLASS are taken.</summary>
+    public long Send(ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to, ReadOnlySpan<byte> control)
+    {
+        int hops = -1;
+        while (control.Length >= 16)
+        {
+            long len = BinaryPrimitives.ReadInt64LittleEndian(control);
+            int level = BinaryPrimitives.ReadInt32LittleEndian(control[8..]), type = BinaryPrimitives.ReadInt32LittleEndian(control[12..]);
+            if (len < 16 || len > control.Length) return -EINVAL;
+            var value = control[16..(int)len];
+            bool ttl = (level == K.IPPROTO_IP && type == K.IP_TTL) || (level == K.IPPROTO_IPV6 && type == IPV6_HOPLIMIT);
+            if (ttl)
+            {
+                if (value.Length < 4) return -EINVAL;
+                int v = BinaryPrimitives.ReadInt32LittleEndian(value);
+                // As ip_cmsg_send / ip6_datagram_send_ctl: 1..255, and -1 for the default (IPv6).
+                if (v is < 1 or > 255 && !(v == -1 && level == K.IPPROTO_IPV6)) return -EINVAL;
+                hops = v;
+            }
+            // SOL_SOCKET's SCM_RIGHTS and SCM_CREDENTIALS belong to AF_UNIX: __sock_cmsg_send passes over them.
+            else if (!((level == K.IPPROTO_IP && type is K.IP_PKTINFO or K.IP_TOS) || (level == K.IPPROTO_IPV6 && type is IPV6_PKTINFO or K.IPV6_TCLASS)
+                       || (level == 1 /* SOL_SOCKET */ && type is 1 or 2)))
+                return -EINVAL;
+            int step = (int)((len + 7) & ~7L);
+            if (step >= control.Length) break;
+            control = control[step..];
+        }
+        return Send(data, flags, hasTo, to, hops);
+    }
+
+    long Send(ReadOnlySpan<byte> data, int flags, bool hasTo, in SockAddrInet to, int hopLimit)
     {
         if ((flags & K.MSG_OOB) != 0) return -EOPNOTSUPP;
         Addr dst;
@@ -186,15 +219,25 @@ internal sealed class UdpEndpoint : InetEndpoint
                 BinaryPrimitives.WriteUInt16BigEndian(u[6..], c);
             }
             Interlocked.Increment(ref Stack.Stats.UdpOutDatagrams);
-            Stack.SendIp(nic, src, dst, K.IPPROTO_UDP, buf, off, len, HopLimit, Tos);
+            Stack.SendIp(nic, src, dst, K.IPPROTO_UDP, buf, off, len, hopLimit > 0 ? hopLimit : HopLimit, Tos);
         }
         Stack.Pump();
         return data.Length;
     }
 
-    public override long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated)
+    public override long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated) =>
+        Receive(buffer, flags, out from, out truncated, default, out _, out _);
+
+    const int IPV6_PKTINFO = 50, IPV6_HOPLIMIT = 52, IPV6_RECVHOPLIMIT = 51;
+
+    /// <summary>
+    /// recvmsg with control messages, in the order Linux writes them: IP_PKTINFO then IP_TTL
+    /// (IP_PKTINFO, IP_RECVTTL set), IPV6_PKTINFO then IPV6_HOPLIMIT (IPV6_RECVPKTINFO,
+    /// IPV6_RECVHOPLIMIT), each cut short with MSG_CTRUNC as put_cmsg does when it does not fit.
+    /// </summary>
+    public long Receive(Span<byte> buffer, int flags, out SockAddrInet from, out bool truncated, Span<byte> control, out int controlLength, out bool controlTruncated)
     {
-        from = default; truncated = false;
+        from = default; truncated = false; controlLength = 0; controlTruncated = false;
         if ((flags & K.MSG_OOB) != 0) return -EOPNOTSUPP;
         if ((flags & K.MSG_ERRQUEUE) != 0) return -EAGAIN;
         Datagram d;
@@ -213,11 +256,65 @@ internal sealed class UdpEndpoint : InetEndpoint
             d.Buf.AsSpan(0, n).CopyTo(buffer);
             from = Sock(d.From, d.FromPort);
             truncated = d.Length > buffer.Length;
+            if (!control.IsEmpty) controlLength = WriteControl(d, control, out controlTruncated);
             if ((flags & K.MSG_PEEK) != 0) return (flags & K.MSG_TRUNC) != 0 ? d.Length : n;
         }
         Interlocked.Add(ref Stack.Buffers.Bytes, -d.Buf.Length);
         ArrayPool<byte>.Shared.Return(d.Buf);
         return (flags & K.MSG_TRUNC) != 0 ? d.Length : Math.Min(buffer.Length, d.Length);
+    }
+
+    int WriteControl(in Datagram d, Span<byte> control, out bool cut)
+    {
+        cut = false;
+        int at = 0;
+        Span<byte> value = stackalloc byte[20];
+        if (Family == SockAddrInet.AF_INET)
+        {
+            if (GetInt(K.IPPROTO_IP, K.IP_PKTINFO) != 0)
+            {
+                // struct in_pktinfo: the interface, the local address it reached (spec_dst), the header's destination.
+                BinaryPrimitives.WriteInt32LittleEndian(value, d.NicIndex);
+                BinaryPrimitives.WriteUInt32BigEndian(value[4..], d.To.V4Value);
+                BinaryPrimitives.WriteUInt32BigEndian(value[8..], d.To.V4Value);
+                at = PutCmsg(control, at, K.IPPROTO_IP, K.IP_PKTINFO, value[..12], ref cut);
+            }
+            if (GetInt(K.IPPROTO_IP, K.IP_RECVTTL) != 0)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(value, d.Ttl);
+                at = PutCmsg(control, at, K.IPPROTO_IP, K.IP_TTL, value[..4], ref cut);
+            }
+        }
+        if (Family == SockAddrInet.AF_INET6)
+        {
+            if (GetInt(K.IPPROTO_IPV6, K.IPV6_RECVPKTINFO) != 0)
+            {
+                // struct in6_pktinfo: the header's destination, the interface.
+                d.To.Write16(value);
+                BinaryPrimitives.WriteInt32LittleEndian(value[16..], d.NicIndex);
+                at = PutCmsg(control, at, K.IPPROTO_IPV6, IPV6_PKTINFO, value[..20], ref cut);
+            }
+            if (GetInt(K.IPPROTO_IPV6, IPV6_RECVHOPLIMIT) != 0)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(value, d.Ttl);
+                at = PutCmsg(control, at, K.IPPROTO_IPV6, IPV6_HOPLIMIT, value[..4], ref cut);
+            }
+        }
+        return at;
+    }
+
+    /// <summary>put_cmsg: one cmsghdr and its data at <paramref name="at"/>; what does not fit is cut (MSG_CTRUNC). Returns the new end.</summary>
+    static int PutCmsg(Span<byte> control, int at, int level, int type, ReadOnlySpan<byte> data, ref bool cut)
+    {
+        int room = control.Length - at;
+        if (room < 16) { cut = true; return at; }
+        int len = 16 + data.Length;
+        if (room < len) { cut = true; len = room; }
+        BinaryPrimitives.WriteInt64LittleEndian(control[at..], len);
+        BinaryPrimitives.WriteInt32LittleEndian(control[(at + 8)..], level);
+        BinaryPrimitives.WriteInt32LittleEndian(control[(at + 12)..], type);
+        data[..(len - 16)].CopyTo(control[(at + 16)..]);
+        return at + Math.Min(room, (len + 7) & ~7);
     }
 
     public override long Shutdown(int how)
@@ -335,10 +432,10 @@ internal sealed class UdpEndpoint : InetEndpoint
             }
             return;
         }
-        u.Enqueue(src, sport, p[8..]);
+        u.Enqueue(src, sport, p[8..], dst, nic.Index, src.IsV4 ? ip[8] : ip[7]);
     }
 
-    void Enqueue(Addr src, ushort sport, ReadOnlySpan<byte> data)
+    void Enqueue(Addr src, ushort sport, ReadOnlySpan<byte> data, Addr dst, int nicIndex, byte ttl)
     {
         int charge = Math.Max(768, data.Length + 320);
         int ev;
@@ -349,7 +446,7 @@ internal sealed class UdpEndpoint : InetEndpoint
             if (_queued > SoRcvbuf || Stack.UnderPressure) { Interlocked.Increment(ref Stack.Stats.UdpRcvbufErrors); return; }
             var buf = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
             data.CopyTo(buf);
-            _queue.Enqueue(new Datagram(buf, data.Length, src, sport, charge));
+            _queue.Enqueue(new Datagram(buf, data.Length, src, sport, charge, dst, nicIndex, ttl));
             Interlocked.Add(ref Stack.Buffers.Bytes, buf.Length);
             _queued += charge;
             Interlocked.Increment(ref Stack.Stats.UdpInDatagrams);

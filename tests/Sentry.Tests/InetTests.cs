@@ -17,7 +17,7 @@ public sealed class InetTests(string platform) : PlatformFixture(platform)
     /// The network modes under test: host sockets now; the lead adds "none" once the user-space
     /// stack (Sentry.Net.Stack) is wired as the default.
     /// </summary>
-    public static readonly string[] NetworkModes = ["host"];
+    public static readonly string[] NetworkModes = ["none", "host"];
 
     static RunOptions Options(string network) => new() { Timeout = TimeSpan.FromSeconds(60), PrivateNetwork = true, Network = network };
 
