@@ -7,8 +7,8 @@ namespace Sentry.Platform.Systrap;
 /// <para>
 /// The shared region is one memfd per stub process, mapped MAP_SHARED into the stub at
 /// <see cref="SharedBase"/> and into Sentry anywhere. It is cut into <see cref="MaxSlots"/> slots of
-/// <see cref="SlotSize"/> bytes, each aligned to its size: slot 0 is the header and the channel of
-/// the stub's control thread; every other slot belongs to one stub thread (one task) and holds the
+/// <see cref="SlotSize"/> bytes, each aligned to its size: slot 0 is the header (the seccomp program, the
+/// signal action; read-only in the stub once set up), slot 1 the channel of the stub's control thread; every other slot belongs to one stub thread (one task) and holds the
 /// handoff words, the queue of address-space operations, and that thread's signal stack, so the
 /// signal handler finds its slot from its own stack pointer.
 /// </para>
@@ -25,6 +25,8 @@ internal static class Layout
     public const int SlotShift = 16;
     public const ulong SlotSize = 1UL << SlotShift;
     public const int MaxSlots = 2048;
+    /// <summary>Slot of the stub's control thread; slot 0 is the header (read-only in the stub once it is set up).</summary>
+    public const int ControlSlot = 1;
     public const ulong SharedSize = SlotSize * MaxSlots;
 
     /// <summary>Descriptor numbers inside the stub: the sandbox's memory file and (until mapped) the shared region.</summary>

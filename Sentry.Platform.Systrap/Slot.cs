@@ -89,10 +89,21 @@ internal sealed unsafe class Slot
             {
                 if (!_stub.Alive) { Volatile.Write(ref Word(SentryWaiting), 0); throw new StubDiedException(_stub.DeathReason()); }
                 if (thread && Volatile.Read(ref Word(Tid)) == 0) { Volatile.Write(ref Word(SentryWaiting), 0); throw new StubDiedException("a systrap stub thread exited under Sentry"); }
+                if (Unresponsive?.Invoke() == true)
+                {
+                    // Kicked and silent for seconds: the application broke its own stub (blocked the
+                    // kick through a forged signal frame, or overwrote this slot). End the stub.
+                    Volatile.Write(ref Word(SentryWaiting), 0);
+                    _stub.Kill();
+                    throw new StubDiedException("a systrap stub thread stopped answering (the application damaged its stub)");
+                }
             }
         }
         Volatile.Write(ref Word(SentryWaiting), 0);
     }
+
+    /// <summary>Asked while a wait drags on: true when the thread was kicked long ago and never answered.</summary>
+    public Func<bool>? Unresponsive;
 
     /// <summary>Number of queued host calls; Sentry adds with <see cref="Queue"/>, the stub clears it.</summary>
     public int QueuedOps => (int)Volatile.Read(ref Word(OpCount));
@@ -106,6 +117,14 @@ internal sealed unsafe class Slot
         op[0] = (ulong)nr; op[1] = a1; op[2] = a2; op[3] = a3; op[4] = a4; op[5] = a5; op[6] = a6; op[7] = unchecked((ulong)-38);
         Word(OpCount) = (uint)(n + 1);
         return true;
+    }
+
+    /// <summary>Appends queued call <paramref name="i"/> of <paramref name="from"/> to this queue (which has room).</summary>
+    public void CopyOp(Slot from, int i)
+    {
+        int n = (int)Word(OpCount);
+        Buffer.MemoryCopy(from.P + Ops + i * OpSize, P + Ops + n * OpSize, OpSize, OpSize);
+        Word(OpCount) = (uint)(n + 1);
     }
 
     /// <summary>Result of queued call <paramref name="i"/> after the stub ran it.</summary>

@@ -8,7 +8,7 @@ namespace Sentry.Platform.Systrap;
 /// The systrap stub's whole program, a tiny static ELF assembled with Iced at first use. Started
 /// with execve of a memfd (no fork of .NET), it unmaps everything but itself, maps the shared
 /// region, installs its signal handlers and the seccomp filter Sentry wrote into the header, and
-/// becomes the control thread: it serves requests on slot 0 (host calls that change the address
+/// becomes the control thread: it serves requests on slot 1 (host calls that change the address
 /// space, creating a stub thread, exiting). Each stub thread runs application code; every trap
 /// (SIGSYS from the filter, a fault, the kick signal) enters <c>handler</c> on the thread's own
 /// signal stack inside its slot, which posts the event and waits for Sentry's command. Sentry reads
@@ -53,8 +53,8 @@ internal static class StubCode
         a.je(mapped);
         a.mov(eax, 231); a.mov(edi, 2); a.syscall(); // exit_group(2): Sentry sees the process die
         a.Label(ref mapped);
-        a.mov(r12, Header);
-        a.mov(rsp, Header + SlotSize);
+        a.mov(r12, Header + SlotSize * ControlSlot);
+        a.mov(rsp, Header + SlotSize * (ControlSlot + 1));
         // close_range(0, MemoryFd - 1, 0); close_range(MemoryFd + 1, ~0U, 0): only the memory file stays.
         a.mov(eax, 436); a.xor(edi, edi); a.mov(esi, MemoryFd - 1); a.xor(edx, edx); a.syscall();
         a.mov(eax, 436); a.mov(edi, MemoryFd + 1); a.mov(esi, uint.MaxValue); a.xor(edx, edx); a.syscall();
@@ -71,8 +71,11 @@ internal static class StubCode
         a.test(rax, rax); a.jnz(fail);
         a.mov(eax, 317); a.mov(edi, 1); a.xor(esi, esi); a.mov(rdx, Header + Fprog); a.syscall();
         a.test(rax, rax); a.jnz(fail);
+        // mprotect(Header, SlotSize, PROT_READ): nothing in the stub writes the header again.
+        a.mov(eax, 10); a.mov(rdi, Header); a.mov(esi, (int)SlotSize); a.mov(edx, 1); a.syscall();
+        a.test(rax, rax); a.jnz(fail);
 
-        // ---- control loop (slot 0) ------------------------------------------------------
+        // ---- control loop (slot 1) ------------------------------------------------------
         a.Label(ref control);
         a.call(postWait);
         a.mov(eax, __dword_ptr[r12 + Command]);

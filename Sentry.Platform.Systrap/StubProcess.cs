@@ -10,7 +10,7 @@ namespace Sentry.Platform.Systrap;
 /// One systrap stub process: the host process whose address space holds one application address
 /// space. Started with posix_spawn of the stub image (vfork+exec inside libc, so .NET is never
 /// forked) from one long-lived thread (the stub's parent-death signal follows that thread), given
-/// the memory file and its own shared region. Sentry talks to its control thread through slot 0.
+/// the memory file and its own shared region. Sentry talks to its control thread through slot 1.
 /// </summary>
 internal sealed unsafe partial class StubProcess : IDisposable
 {
@@ -40,7 +40,7 @@ internal sealed unsafe partial class StubProcess : IDisposable
     public Slot Control { get; }
     readonly object _controlLock = new();
     readonly ConcurrentBag<int> _freeSlots = new();
-    int _nextSlot = 1;
+    int _nextSlot = ControlSlot + 1;
     volatile bool _disposed;
 
     public StubProcess(MemoryFile memory)
@@ -52,7 +52,7 @@ internal sealed unsafe partial class StubProcess : IDisposable
         void* p = mmap(null, (size_t)SharedSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, _sharedFd, 0);
         if (p == MAP_FAILED) throw new InvalidOperationException($"mmap(systrap shared) failed: errno {errno}");
         SharedPointer = (byte*)p;
-        Control = new Slot(this, 0);
+        Control = new Slot(this, ControlSlot);
         WriteHeader();
         try
         {
@@ -205,6 +205,12 @@ internal sealed unsafe partial class StubProcess : IDisposable
             if (!Alive) return;
         }
         if (tid == 0) _freeSlots.Add(slot.Index);
+    }
+
+    /// <summary>Kills the stub process (its threads' waiters then see it gone); Dispose still reaps it.</summary>
+    public void Kill()
+    {
+        if (Pid > 0 && !_disposed) kill(Pid, SIGKILL);
     }
 
     /// <summary>Kills the stub process with all its threads and frees the shared region.</summary>

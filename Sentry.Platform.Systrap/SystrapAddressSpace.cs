@@ -42,40 +42,101 @@ internal sealed class SystrapAddressSpace : IAddressSpace
         if (_threads.TryRemove(Environment.CurrentManagedThreadId, out var t)) t.Exit();
     }
 
+    /// <summary>Guards the queues of host calls in this address space's slots: what is queued, posted, stolen.</summary>
+    readonly object _opsLock = new();
+    /// <summary>Threads with calls queued and not yet posted.</summary>
+    readonly HashSet<StubThread> _pending = new();
+    /// <summary>Threads posted with calls they may still be running (until their queue reads empty).</summary>
+    readonly HashSet<StubThread> _inFlight = new();
+
     /// <summary>
-    /// Runs one host call in the stub. <paramref name="deferred"/>: the caller's own thread may run it
-    /// when it next resumes the application (only for calls that add access).
+    /// Runs one host call in the stub. <paramref name="deferred"/>: a call that only adds access may
+    /// wait in the caller's queue until its thread next resumes the application (see
+    /// <see cref="BeforeResume"/>). A call that removes access first makes every queued call of every
+    /// thread here run (stolen into the caller's queue, or waited for when already posted), so no
+    /// older mapping can reappear after it.
     /// </summary>
     long Run(bool deferred, long nr, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0, ulong a6 = 0)
     {
         var t = CallerThread();
-        if (t != null && !t.Dead)
+        if (t != null && t.Dead) t = null;
+        lock (_opsLock)
         {
-            var slot = t.Slot;
-            if (deferred && slot.Queue(nr, a1, a2, a3, a4, a5, a6)) return 0;
-            if (slot.QueuedOps > 0 || !deferred)
+            // The caller's thread trapped since its last resume, so what it posted then has run.
+            if (t != null) _inFlight.Remove(t);
+            if (deferred && t != null)
             {
-                int n = slot.QueuedOps;
-                if (!deferred) { slot.Queue(nr, a1, a2, a3, a4, a5, a6); n++; }
-                long r = t.RunQueued(n);
-                if (!deferred) return r;
-                slot.Queue(nr, a1, a2, a3, a4, a5, a6);
+                if (!t.Slot.Queue(nr, a1, a2, a3, a4, a5, a6))
+                {
+                    RunNow(t, t.Slot);
+                    t.Slot.Queue(nr, a1, a2, a3, a4, a5, a6);
+                }
+                _pending.Add(t);
                 return 0;
             }
+            Slot q = t?.Slot ?? Stub.Control;
+            lock (t == null ? Stub.ControlLock : _opsLock)
+            {
+                // Everything queued before this call runs before it.
+                foreach (var other in _inFlight) WaitApplied(other);
+                _inFlight.Clear();
+                foreach (var other in _pending)
+                {
+                    if (other == t) continue;
+                    var from = other.Slot;
+                    int n = from.QueuedOps;
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (q.QueuedOps >= Layout.MaxOps) RunNow(t, q);
+                        q.CopyOp(from, i);
+                    }
+                    from.Word(Layout.OpCount) = 0;
+                }
+                _pending.Clear();
+                if (q.QueuedOps >= Layout.MaxOps) RunNow(t, q);
+                q.Queue(nr, a1, a2, a3, a4, a5, a6);
+                return RunNow(t, q);
+            }
         }
-        lock (Stub.ControlLock)
+    }
+
+    /// <summary>Runs queue <paramref name="q"/> now in <paramref name="t"/> (or the control thread when null); the last call's result.</summary>
+    long RunNow(StubThread? t, Slot q)
+    {
+        int n = q.QueuedOps;
+        if (n == 0) return 0;
+        if (t != null) return t.RunQueued(n);
+        Stub.RunControl(CmdOps);
+        return q.OpResult(n - 1);
+    }
+
+    /// <summary>Waits until the stub thread of <paramref name="t"/> ran the calls posted with its last resume.</summary>
+    void WaitApplied(StubThread t)
+    {
+        var spin = new SpinWait();
+        while (t.Slot.QueuedOps != 0 && !t.Dead)
         {
-            var c = Stub.Control;
-            c.Queue(nr, a1, a2, a3, a4, a5, a6);
-            Stub.RunControl(CmdOps);
-            return c.OpResult(0);
+            spin.SpinOnce();
+            if (spin.Count > 1000 && (spin.Count & 1023) == 0 && (!Stub.Alive || Volatile.Read(ref t.Slot.Word(Layout.Tid)) == 0)) break;
+        }
+    }
+
+    /// <summary>Called by the context before it posts "resume" with calls queued: they are now in flight.</summary>
+    public void BeforeResume(StubThread t, Slot slot)
+    {
+        if (slot.QueuedOps == 0) return;
+        lock (_opsLock)
+        {
+            _pending.Remove(t);
+            if (slot.QueuedOps > 0) _inFlight.Add(t);
+            slot.Post(CmdResume);
         }
     }
 
     public long MapFile(ulong va, ulong length, long fileOffset, Protection prot, bool written = false)
     {
         ulong flags = (ulong)(MAP_SHARED | MAP_FIXED | (written ? MAP_POPULATE : 0));
-        long r = Run(deferred: false, SYS_mmap, va, length, (ulong)prot, flags, MemoryFd, (ulong)fileOffset);
+        long r = Run(deferred: true, SYS_mmap, va, length, (ulong)prot, flags, MemoryFd, (ulong)fileOffset);
         return r < 0 ? r : 0;
     }
 

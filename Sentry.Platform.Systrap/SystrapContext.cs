@@ -63,10 +63,13 @@ internal sealed unsafe class SystrapContext : IContext
 
         _running = thread;
         if (_interruptRequested) { _running = null; _interruptRequested = false; return SwitchResult.Interrupted; }
-        slot.Post(CmdResume);
+        slot.Unresponsive ??= Unresponsive;
+        if (slot.QueuedOps > 0) aspace.BeforeResume(thread, slot);
+        else slot.Post(CmdResume);
         try { slot.WaitEvent(thread: true); }
         catch (StubDiedException) { thread.Dead = true; _running = null; throw; }
         _running = null;
+        Volatile.Write(ref _kickedAt, 0);
 
         g = Frame(slot, out uc);
         if (g == null) throw new StubDiedException("a systrap stub thread's signal frame is outside its stack (the application overwrote its slot)");
@@ -142,7 +145,23 @@ internal sealed unsafe class SystrapContext : IContext
         _interruptRequested = true;
         var t = _running;
         if (t != null && t.Slot.StateWord != Posted)
+        {
+            if (Volatile.Read(ref _kickedAt) == 0) Volatile.Write(ref _kickedAt, System.Diagnostics.Stopwatch.GetTimestamp());
             HostSyscall.Call(SYS_tgkill, t.Stub.Pid, t.Tid, KickSignal);
+        }
+    }
+
+    /// <summary>When the running thread was first kicked without answering yet (0: not kicked).</summary>
+    long _kickedAt;
+
+    /// <summary>A kick unanswered for 3 s: the stub no longer works (a live application thread answers a kick in microseconds).</summary>
+    bool Unresponsive()
+    {
+        long k = Volatile.Read(ref _kickedAt);
+        if (k == 0) return false;
+        var t = _running;
+        if (t != null) HostSyscall.Call(SYS_tgkill, t.Stub.Pid, t.Tid, KickSignal);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(k).TotalSeconds > 3;
     }
 
     /// <summary>The application's CPU time is the stub threads' CPU time (they run nothing else but the short handler).</summary>

@@ -6,7 +6,7 @@ namespace Sentry.Tests.Infrastructure;
 /// </summary>
 public static class Platforms
 {
-    public static readonly string[] All = ["ptrace", "kvm"];
+    public static readonly string[] All = ["ptrace", "systrap", "kvm"];
 
     static readonly Lazy<string?> PtraceProblem = new(ProbePtrace);
 
@@ -15,6 +15,7 @@ public static class Platforms
     {
         "kvm" => KvmProblem(),
         "ptrace" => PtraceProblem.Value,
+        "systrap" => SystrapProblem.Value,
         _ => throw new ArgumentException($"unknown platform {platform}"),
     };
 
@@ -26,6 +27,20 @@ public static class Platforms
     }
 
     public static bool KvmAvailable => KvmProblem() == null;
+
+    public static bool SystrapAvailable => SystrapProblem.Value == null;
+
+    static readonly Lazy<string?> SystrapProblem = new(ProbeSystrap);
+
+    // systrap needs seccomp filters (SECCOMP_RET_TRAP) and SIGSYS delivery: sentry itself says
+    // whether its stub starts here (exit 1 and one line when it cannot).
+    static string? ProbeSystrap()
+    {
+        if (!File.ReadAllText("/proc/self/status").Contains("Seccomp:"))
+            return "systrap unavailable: the host kernel has no seccomp";
+        var r = SandboxRunner.Sentry(["do", "--platform=systrap", "--", "/bin/true"]);
+        return r.ExitCode == 0 ? null : $"systrap unavailable: {r.StderrText.Trim()}";
+    }
 
     static readonly Lazy<string?> KvmProblemOnce = new(ProbeKvm);
 
