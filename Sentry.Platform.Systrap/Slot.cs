@@ -24,7 +24,8 @@ internal sealed unsafe class Slot
     /// <summary>Spin budget in Stopwatch ticks for the next wait; 0 = sleep at once.</summary>
     long _spinTicks;
     static readonly long MaxSpinTicks = Stopwatch.Frequency / 50_000; // 20 µs
-    static readonly long MinSpinTicks = Stopwatch.Frequency / 1_000_000; // 1 µs
+    static readonly long MinSpinTicks = NoSpin ? 0 : Stopwatch.Frequency / 1_000_000; // 1 µs
+    static readonly bool NoSpin = Environment.GetEnvironmentVariable("SENTRY_SYSTRAP_NOSPIN") == "1";
 
     public Slot(StubProcess stub, int index)
     {
@@ -32,7 +33,7 @@ internal sealed unsafe class Slot
         Index = index;
         P = stub.SharedPointer + (long)index * (long)SlotSize;
         StubAddress = SharedBase + (ulong)index * SlotSize;
-        _spinTicks = Environment.ProcessorCount > 1 ? MaxSpinTicks : 0;
+        _spinTicks = Environment.ProcessorCount > 1 && !NoSpin ? MaxSpinTicks : 0;
     }
 
     public ref uint Word(int offset) => ref *(uint*)(P + offset);
@@ -40,10 +41,25 @@ internal sealed unsafe class Slot
 
     public uint StateWord => Volatile.Read(ref Word(State));
 
-    /// <summary>Gives the slot to the stub with <paramref name="command"/>.</summary>
+    /// <summary>When this side last saw an event (Stopwatch ticks): how long Sentry took to answer it decides the stub's spin.</summary>
+    long _eventSeenAt;
+    /// <summary>The most pause iterations the stub spins; ~10 µs.</summary>
+    public static uint MaxStubSpin = Environment.GetEnvironmentVariable("SENTRY_SYSTRAP_SPIN") is { } v ? uint.Parse(v) : Environment.ProcessorCount > 1 ? 400u : 0u;
+    static readonly long QuickAnswerTicks = Stopwatch.Frequency / 200_000; // 5 µs
+
+    /// <summary>
+    /// Gives the slot to the stub with <paramref name="command"/>. Adapts the stub's next spin: an
+    /// answer that came quickly means a spinning stub would have caught it, so it spins more; a stub
+    /// that was already asleep when the answer came spun for nothing, so it spins less.
+    /// </summary>
     public void Post(uint command)
     {
         Word(Command) = command;
+        uint spin = Word(Spin);
+        bool asleep = Volatile.Read(ref Word(StubWaiting)) != 0;
+        bool quick = _eventSeenAt != 0 && Stopwatch.GetTimestamp() - _eventSeenAt < QuickAnswerTicks;
+        uint next = quick ? Math.Min(MaxStubSpin, spin + spin / 2 + 16) : asleep ? spin / 2 : spin;
+        if (next != spin) Word(Spin) = next;
         Interlocked.Exchange(ref Word(State), Commanded);
         if (Volatile.Read(ref Word(StubWaiting)) != 0)
             HostSyscall.Call(SYS_futex, (long)(P + State), FUTEX_WAKE, 1);
@@ -56,7 +72,7 @@ internal sealed unsafe class Slot
     public void WaitEvent(bool thread)
     {
         ref uint state = ref Word(State);
-        if (Volatile.Read(ref state) == Posted) return;
+        if (Volatile.Read(ref state) == Posted) { _eventSeenAt = Stopwatch.GetTimestamp(); return; }
         long budget = _spinTicks;
         if (budget > 0)
         {
@@ -68,6 +84,7 @@ internal sealed unsafe class Slot
                 {
                     // Answered within the budget: keep spinning next time, a little longer.
                     _spinTicks = Math.Min(MaxSpinTicks, budget + budget / 4 + 1);
+                    _eventSeenAt = Stopwatch.GetTimestamp();
                     return;
                 }
                 Thread.SpinWait(8);
@@ -100,6 +117,7 @@ internal sealed unsafe class Slot
             }
         }
         Volatile.Write(ref Word(SentryWaiting), 0);
+        _eventSeenAt = Stopwatch.GetTimestamp();
     }
 
     /// <summary>Asked while a wait drags on: true when the thread was kicked long ago and never answered.</summary>

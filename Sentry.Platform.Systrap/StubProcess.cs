@@ -48,6 +48,15 @@ internal sealed unsafe partial class StubProcess : IDisposable
         byte[] name = "sentry-systrap\0"u8.ToArray();
         fixed (byte* n = name) _sharedFd = memfd_create(n, MFD_CLOEXEC);
         if (_sharedFd < 0) throw new InvalidOperationException($"memfd_create(systrap shared) failed: errno {errno}");
+        // posix_spawn dup2s the memory file to MemoryFd first: the shared region's descriptor must
+        // not be that number, or it would be overwritten before it is moved to SharedFd.
+        if (_sharedFd <= SharedFd)
+        {
+            int high = fcntl(_sharedFd, F_DUPFD_CLOEXEC, SharedFd + 1);
+            if (high < 0) throw new InvalidOperationException($"fcntl(F_DUPFD_CLOEXEC) failed: errno {errno}");
+            close(_sharedFd);
+            _sharedFd = high;
+        }
         if (ftruncate(_sharedFd, (long)SharedSize) < 0) throw new InvalidOperationException($"ftruncate(systrap shared) failed: errno {errno}");
         void* p = mmap(null, (size_t)SharedSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, _sharedFd, 0);
         if (p == MAP_FAILED) throw new InvalidOperationException($"mmap(systrap shared) failed: errno {errno}");
@@ -59,7 +68,10 @@ internal sealed unsafe partial class StubProcess : IDisposable
             Pid = Spawner.Run(() => Spawn(memory.Fd, _sharedFd));
             _pidfd = (int)HostSyscall.Call(434 /* pidfd_open */, Pid, 0);
             // The control thread posts once it is set up (or failed, saying why in SetupError).
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Control.Unresponsive = () => System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds > 20;
             Control.WaitEvent(thread: false);
+            Control.Unresponsive = null;
             int err = (int)Control.Word(SetupError);
             if (err != 0) throw new InvalidOperationException($"systrap stub setup failed: errno {-err}");
         }
@@ -172,7 +184,7 @@ internal sealed unsafe partial class StubProcess : IDisposable
         slot.Word(SentryWaiting) = 0;
         slot.Word(OpCount) = 0;
         slot.Qword(FsWant) = 0; slot.Qword(FsHave) = 0; slot.Qword(GsWant) = 0; slot.Qword(GsHave) = 0;
-        slot.Word(Spin) = StubSpin;
+        slot.Word(Spin) = Slot.MaxStubSpin;
         long tid;
         lock (_controlLock)
         {
@@ -186,8 +198,6 @@ internal sealed unsafe partial class StubProcess : IDisposable
         return slot;
     }
 
-    /// <summary>Pause iterations a stub thread spins before sleeping: ~10 µs on two or more CPUs, none on one.</summary>
-    static readonly uint StubSpin = Environment.ProcessorCount > 1 ? 400u : 0u;
 
     /// <summary>Ends the thread of <paramref name="slot"/> (it must be waiting for a command) and recycles the slot once the host says it is gone.</summary>
     public void EndThread(Slot slot)
