@@ -87,6 +87,7 @@ internal sealed class SystrapAddressSpace : IAddressSpace
                     t.Slot.Queue(nr, a1, a2, a3, a4, a5, a6);
                 }
                 _pending.Add(t);
+                Volatile.Write(ref _queued, 1);
                 return 0;
             }
             Slot q = t?.Slot ?? Stub.Control;
@@ -136,6 +137,45 @@ internal sealed class SystrapAddressSpace : IAddressSpace
         }
     }
 
+    /// <summary>
+    /// A page fault in thread <paramref name="t"/> may be on a page another thread has just had
+    /// mapped, in a queue that has not run yet: the kernel would find the page mapped and call the
+    /// fault spurious, and after a few such faults, a violation. So before a fault is reported, every
+    /// other thread's queued calls run (here, in <paramref name="t"/>) and posted ones finish.
+    /// </summary>
+    public void FlushOthers(StubThread t)
+    {
+        if (Volatile.Read(ref _queued) == 0) return;
+        lock (_opsLock)
+        {
+            foreach (var other in _inFlight) if (other != t) WaitApplied(other);
+            _inFlight.Clear();
+            var q = t.Slot;
+            foreach (var other in _pending)
+            {
+                if (other == t) continue;
+                var from = other.Slot;
+                int n = from.QueuedOps;
+                for (int i = 0; i < n; i++)
+                {
+                    if (q.QueuedOps >= Layout.MaxOps) RunNow(t, q);
+                    q.CopyOp(from, i);
+                }
+                from.Word(Layout.OpCount) = 0;
+            }
+            bool mine = _pending.Contains(t);
+            _pending.Clear();
+            if (mine) _pending.Add(t);
+            // The caller's own queue runs too: its thread is about to be told about the fault, not resumed.
+            RunNow(t, q);
+            _pending.Remove(t);
+            Volatile.Write(ref _queued, 0);
+        }
+    }
+
+    /// <summary>Nonzero while some thread may have calls queued or in flight (read without the lock).</summary>
+    int _queued;
+
     /// <summary>Called by the context before it posts "resume" with calls queued: they are now in flight.</summary>
     public void BeforeResume(StubThread t, Slot slot)
     {
@@ -148,10 +188,12 @@ internal sealed class SystrapAddressSpace : IAddressSpace
         }
     }
 
+    static readonly bool NoDefer = Environment.GetEnvironmentVariable("SENTRY_SYSTRAP_NODEFER") == "1";
+
     public long MapFile(ulong va, ulong length, long fileOffset, Protection prot, bool written = false)
     {
         ulong flags = (ulong)(MAP_SHARED | MAP_FIXED | (written ? MAP_POPULATE : 0));
-        long r = Run(deferred: true, SYS_mmap, va, length, (ulong)prot, flags, MemoryFd, (ulong)fileOffset);
+        long r = Run(deferred: !NoDefer, SYS_mmap, va, length, (ulong)prot, flags, MemoryFd, (ulong)fileOffset);
         return r < 0 ? r : 0;
     }
 

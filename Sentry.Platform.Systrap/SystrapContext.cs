@@ -91,6 +91,7 @@ internal sealed unsafe class SystrapContext : IContext
                 return SwitchResult.Syscall;
             case SIGSEGV when g[G_TRAPNO] == 14:
             {
+                aspace.FlushOthers(thread);
                 ulong err = g[G_ERR];
                 var access = (err & 16) != 0 ? AccessType.Execute : (err & 2) != 0 ? AccessType.Write : AccessType.Read;
                 return new SwitchResult(SwitchReason.PageFault, addr, access, SIGSEGV, code);

@@ -10,8 +10,18 @@ public static class Platforms
 
     static readonly Lazy<string?> PtraceProblem = new(ProbePtrace);
 
+    /// <summary>
+    /// SENTRY_TEST_PLATFORMS=systrap,ptrace (comma-separated) runs the behaviour tests on those
+    /// platforms only; the others are Ignored saying so. Unset: every platform the host offers.
+    /// </summary>
+    static readonly string[]? Chosen = Environment.GetEnvironmentVariable("SENTRY_TEST_PLATFORMS") is { Length: > 0 } v
+        ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+
     /// <summary>Why <paramref name="platform"/> cannot run here, or null when it can.</summary>
-    public static string? Unavailable(string platform) => platform switch
+    public static string? Unavailable(string platform) =>
+        Chosen != null && !Chosen.Contains(platform) ? $"{platform} not in SENTRY_TEST_PLATFORMS" : Probe(platform);
+
+    static string? Probe(string platform) => platform switch
     {
         "kvm" => KvmProblem(),
         "ptrace" => PtraceProblem.Value,
