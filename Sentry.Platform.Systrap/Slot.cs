@@ -104,15 +104,15 @@ internal sealed unsafe class Slot
             long r = HostSyscall.Call(SYS_futex, (long)(P + State), FUTEX_WAIT, s, (long)timeout);
             if (r == -110 /* ETIMEDOUT */ && Volatile.Read(ref state) != Posted)
             {
-                if (!_stub.Alive) { Volatile.Write(ref Word(SentryWaiting), 0); throw new StubDiedException(_stub.DeathReason()); }
-                if (thread && Volatile.Read(ref Word(Tid)) == 0) { Volatile.Write(ref Word(SentryWaiting), 0); throw new StubDiedException("a systrap stub thread exited under Sentry"); }
+                if (!_stub.Alive) { Volatile.Write(ref Word(SentryWaiting), 0); throw _stub.Failed(_stub.DeathReason()); }
+                if (thread && Volatile.Read(ref Word(Tid)) == 0) { Volatile.Write(ref Word(SentryWaiting), 0); throw _stub.Failed("a systrap stub thread exited under Sentry"); }
                 if (Unresponsive?.Invoke() == true)
                 {
                     // Kicked and silent for seconds: the application broke its own stub (blocked the
                     // kick through a forged signal frame, or overwrote this slot). End the stub.
                     Volatile.Write(ref Word(SentryWaiting), 0);
                     _stub.Kill();
-                    throw new StubDiedException("a systrap stub thread stopped answering (the application damaged its stub)");
+                    throw _stub.Failed("a systrap stub thread stopped answering (the application damaged its stub)");
                 }
             }
         }

@@ -158,6 +158,16 @@ internal sealed unsafe partial class StubProcess : IDisposable
         }
     }
 
+    /// <summary>Told once why the stub failed under a running sandbox (the platform reports it).</summary>
+    public Action<string>? OnFailure;
+
+    /// <summary>The exception for a stub that failed, reported to <see cref="OnFailure"/> first.</summary>
+    public StubDiedException Failed(string why)
+    {
+        if (!_disposed) OnFailure?.Invoke(why);
+        return new StubDiedException(why);
+    }
+
     public string DeathReason() => _disposed ? "the systrap stub was shut down" : $"the systrap stub process {Pid} died unexpectedly";
 
     /// <summary>Runs the control thread's queue (see <see cref="Slot.Queue"/>); the caller holds <see cref="ControlLock"/>.</summary>

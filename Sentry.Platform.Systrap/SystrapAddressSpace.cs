@@ -22,7 +22,7 @@ internal sealed class SystrapAddressSpace : IAddressSpace
 
     public StubProcess Stub { get; }
 
-    public SystrapAddressSpace(MemoryFile memory) => Stub = new StubProcess(memory);
+    public SystrapAddressSpace(MemoryFile memory, Action<string>? onFailure = null) => Stub = new StubProcess(memory) { OnFailure = onFailure };
 
     /// <summary>The calling thread's stub thread here, created on first use.</summary>
     public StubThread ThreadForCaller()

@@ -41,7 +41,7 @@ internal sealed unsafe class SystrapContext : IContext
         }
         var slot = thread.Slot;
         ulong* g = Frame(slot, out byte* uc);
-        if (g == null) throw new StubDiedException("a systrap stub thread's signal frame is outside its stack (the application overwrote its slot)");
+        if (g == null) { thread.Stub.Kill(); throw thread.Stub.Failed("a systrap stub thread's signal frame is outside its stack (the application overwrote its slot)"); }
         ref UserRegs r = ref state.Regs;
         g[G_R8] = r.r8; g[G_R9] = r.r9; g[G_R10] = r.r10; g[G_R11] = r.r11; g[G_R12] = r.r12; g[G_R13] = r.r13;
         g[G_R14] = r.r14; g[G_R15] = r.r15; g[G_RDI] = r.rdi; g[G_RSI] = r.rsi; g[G_RBP] = r.rbp; g[G_RBX] = r.rbx;
@@ -72,7 +72,7 @@ internal sealed unsafe class SystrapContext : IContext
         Volatile.Write(ref _kickedAt, 0);
 
         g = Frame(slot, out uc);
-        if (g == null) throw new StubDiedException("a systrap stub thread's signal frame is outside its stack (the application overwrote its slot)");
+        if (g == null) { thread.Stub.Kill(); throw thread.Stub.Failed("a systrap stub thread's signal frame is outside its stack (the application overwrote its slot)"); }
         r.r8 = g[G_R8]; r.r9 = g[G_R9]; r.r10 = g[G_R10]; r.r11 = g[G_R11]; r.r12 = g[G_R12]; r.r13 = g[G_R13];
         r.r14 = g[G_R14]; r.r15 = g[G_R15]; r.rdi = g[G_RDI]; r.rsi = g[G_RSI]; r.rbp = g[G_RBP]; r.rbx = g[G_RBX];
         r.rdx = g[G_RDX]; r.rax = g[G_RAX]; r.rcx = g[G_RCX]; r.rsp = g[G_RSP]; r.rip = g[G_RIP]; r.eflags = g[G_EFL];

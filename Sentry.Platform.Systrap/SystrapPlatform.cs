@@ -16,7 +16,11 @@ public sealed class SystrapPlatform : IPlatform
 
     public SystrapPlatform(MemoryFile? memory = null) => Memory = memory ?? new MemoryFile();
 
-    public IAddressSpace NewAddressSpace() => new SystrapAddressSpace(Memory);
+    public IAddressSpace NewAddressSpace() => new SystrapAddressSpace(Memory, RecordFailure);
+
+    string? _failure;
+    public string? Failure => Volatile.Read(ref _failure);
+    void RecordFailure(string why) => Interlocked.CompareExchange(ref _failure, why, null);
     public IContext NewContext() => new SystrapContext();
 
     public IReadOnlyList<string> HostSyscalls { get; } =

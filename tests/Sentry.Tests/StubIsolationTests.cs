@@ -36,6 +36,25 @@ public sealed class StubIsolationTests(string platform) : PlatformFixture(platfo
             .And.Contain("getpid after strict: ok\n"), r.Describe());
     }
 
+    /// <summary>
+    /// A program that overwrites the systrap stub's slots breaks only its own stub: the sandbox ends
+    /// promptly, killed, with one line saying the platform failed; never a hang or a crash of Sentry.
+    /// Elsewhere nothing is mapped there: SIGSEGV, as natively.
+    /// </summary>
+    [Test]
+    public void SmashedStubEndsTheSandboxWithAMessage()
+    {
+        var exe = TestPrograms.Get("escape", Flavour.GlibcDynamic);
+        var r = Sandbox(new RunOptions { Timeout = TimeSpan.FromSeconds(30) }, exe, "smash");
+        if (Platform != "systrap")
+        {
+            Behaviour.AssertSame(Native(exe, "smash"), r);
+            return;
+        }
+        Assert.That(r.ExitCode, Is.EqualTo(137), r.Describe());
+        Assert.That(r.StderrText, Does.Contain("sentry: platform systrap failed: "), r.Describe());
+    }
+
     /// <summary>The stub's code and shared region lie above the sandbox's user range: mapping there is refused.</summary>
     [Test]
     public void CannotMapOverTheStub()

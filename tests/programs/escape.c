@@ -11,6 +11,9 @@
  *   shared_unmap munmap of that region, then a write there: the same.
  *   badsp        a system call with the stack pointer at 0 (then restored): answered as natively,
  *                the trap path never touches the application's stack.
+ *   smash        overwrites the first slots of the shared region (the stub's control channel and
+ *                the first threads' slots): natively SIGSEGV; on systrap the program breaks only its
+ *                own stub, and the sandbox ends with a message saying so.
  *   stub_map     mmap with MAP_FIXED_NOREPLACE over the stub's code and shared region: prints
  *                whether it succeeded (the sandbox refuses: it is above the user range).
  *
@@ -124,6 +127,12 @@ int main(int argc, char **argv)
         __asm__ volatile("mov %%rsp, %%r12\n\txor %%esp, %%esp\n\tmov $39, %%eax\n\tsyscall\n\tmov %%r12, %%rsp"
                          : "=a"(r) : : "r12", "rcx", "r11", "memory");
         printf("getpid with rsp=0: %s\n", r == getpid() ? "ok" : "bad");
+        return 0;
+    }
+    if (!strcmp(m, "smash")) {
+        for (unsigned long p = SHARED_BASE + 0x10000; p < SHARED_BASE + 0x40000; p += 8)
+            *(volatile unsigned long *)p = 0x4141414141414141UL;
+        printf("survived\n");
         return 0;
     }
     if (!strcmp(m, "stub_map")) {
