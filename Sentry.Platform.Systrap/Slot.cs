@@ -41,25 +41,24 @@ internal sealed unsafe class Slot
 
     public uint StateWord => Volatile.Read(ref Word(State));
 
-    /// <summary>When this side last saw an event (Stopwatch ticks): how long Sentry took to answer it decides the stub's spin.</summary>
-    long _eventSeenAt;
-    /// <summary>The most pause iterations the stub spins; ~10 µs.</summary>
+    /// <summary>The most pause iterations the stub spins (~10 µs on current CPUs); none on one CPU.</summary>
     public static uint MaxStubSpin = Environment.GetEnvironmentVariable("SENTRY_SYSTRAP_SPIN") is { } v ? uint.Parse(v) : Environment.ProcessorCount > 1 ? 400u : 0u;
-    static readonly long QuickAnswerTicks = Stopwatch.Frequency / 200_000; // 5 µs
+    /// <summary>Whether Sentry's last wait on this slot was answered while it spun: both sides were on a CPU at once.</summary>
+    bool _caughtSpinning;
+    int _waits;
 
     /// <summary>
-    /// Gives the slot to the stub with <paramref name="command"/>. Adapts the stub's next spin: an
-    /// answer that came quickly means a spinning stub would have caught it, so it spins more; a stub
-    /// that was already asleep when the answer came spun for nothing, so it spins less.
+    /// Gives the slot to the stub with <paramref name="command"/>, and sets how long the stub spins
+    /// for the next answer: as long as it may when Sentry's own last wait was answered while it
+    /// spun (the two sides run on two CPUs at once, and a spin saves two futex calls and two
+    /// context switches), not at all otherwise (a busy host: a spinning stub only takes the CPU the
+    /// other side needs).
     /// </summary>
     public void Post(uint command)
     {
         Word(Command) = command;
-        uint spin = Word(Spin);
-        bool asleep = Volatile.Read(ref Word(StubWaiting)) != 0;
-        bool quick = _eventSeenAt != 0 && Stopwatch.GetTimestamp() - _eventSeenAt < QuickAnswerTicks;
-        uint next = quick ? Math.Min(MaxStubSpin, spin + spin / 2 + 16) : asleep ? spin / 2 : spin;
-        if (next != spin) Word(Spin) = next;
+        uint next = _caughtSpinning ? MaxStubSpin : 0;
+        if (Word(Spin) != next) Word(Spin) = next;
         Interlocked.Exchange(ref Word(State), Commanded);
         if (Volatile.Read(ref Word(StubWaiting)) != 0)
             HostSyscall.Call(SYS_futex, (long)(P + State), FUTEX_WAKE, 1);
@@ -67,13 +66,17 @@ internal sealed unsafe class Slot
 
     /// <summary>
     /// Waits until the stub posts an event on this slot. Throws <see cref="StubDiedException"/> when
-    /// the stub process or this slot's thread (when <paramref name="thread"/>) is gone.
+    /// the stub process or this slot's thread (when <paramref name="thread"/>) is gone. Spins first
+    /// for an adaptive budget: a wait answered within it raises it (up to 20 µs), one that was not
+    /// halves it, down to none; every 64th wait with a small budget tries the full one, so the spin
+    /// comes back when the host has CPUs to spare again.
     /// </summary>
     public void WaitEvent(bool thread)
     {
         ref uint state = ref Word(State);
-        if (Volatile.Read(ref state) == Posted) { _eventSeenAt = Stopwatch.GetTimestamp(); return; }
+        if (Volatile.Read(ref state) == Posted) { _caughtSpinning = true; return; }
         long budget = _spinTicks;
+        if (budget < MaxSpinTicks / 4 && (++_waits & 63) == 0 && !NoSpin && Environment.ProcessorCount > 1) budget = MaxSpinTicks;
         if (budget > 0)
         {
             long start = Stopwatch.GetTimestamp();
@@ -82,18 +85,16 @@ internal sealed unsafe class Slot
             {
                 if (Volatile.Read(ref state) == Posted)
                 {
-                    // Answered within the budget: keep spinning next time, a little longer.
                     _spinTicks = Math.Min(MaxSpinTicks, budget + budget / 4 + 1);
-                    _eventSeenAt = Stopwatch.GetTimestamp();
+                    _caughtSpinning = true;
                     return;
                 }
                 Thread.SpinWait(8);
                 if ((++i & 15) == 0 && Stopwatch.GetTimestamp() - start > budget) break;
             }
-            // Not answered in time: spin less next time (bounded below so a short wait can win it back).
-            _spinTicks = Math.Max(MinSpinTicks, budget / 2);
+            _spinTicks = budget / 2 < MinSpinTicks ? 0 : budget / 2;
         }
-        else _spinTicks = MinSpinTicks;
+        _caughtSpinning = false;
         long* timeout = stackalloc long[2];
         while (true)
         {
@@ -117,7 +118,6 @@ internal sealed unsafe class Slot
             }
         }
         Volatile.Write(ref Word(SentryWaiting), 0);
-        _eventSeenAt = Stopwatch.GetTimestamp();
     }
 
     /// <summary>Asked while a wait drags on: true when the thread was kicked long ago and never answered.</summary>
