@@ -31,22 +31,7 @@ internal sealed class SystrapAddressSpace : IAddressSpace
         if (_threads.TryGetValue(me, out var t)) return t;
         t = new StubThread(Stub, Stub.NewThread());
         _threads[me] = t;
-        if (Environment.GetEnvironmentVariable("SENTRY_SYSTRAP_PIN") == "1") PinBeside(t.Tid);
         return t;
-    }
-
-    /// <summary>Pins the calling thread and stub thread <paramref name="tid"/> to the CPU the caller is on.</summary>
-    static unsafe void PinBeside(int tid)
-    {
-        long cpu = HostSyscall.Call(309 /* getcpu */, 0, 0, 0);
-        uint c = 0;
-        if (HostSyscall.Call(309, (long)&c, 0, 0) < 0) return;
-        ulong* set = stackalloc ulong[16];
-        for (int i = 0; i < 16; i++) set[i] = 0;
-        set[c / 64] = 1UL << (int)(c % 64);
-        HostSyscall.Call(203 /* sched_setaffinity */, 0, 128, (long)set);
-        HostSyscall.Call(203, tid, 128, (long)set);
-        _ = cpu;
     }
 
     public StubThread? CallerThread() => _threads.TryGetValue(Environment.CurrentManagedThreadId, out var t) ? t : null;
