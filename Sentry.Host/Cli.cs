@@ -49,8 +49,8 @@ public static class Cli
         }
         // System.CommandLine's objects are made only now: their help texts come from resources,
         // over a millisecond to load, which the Gofer's start should not wait for.
-        var platform = new Option<string>("--platform") { Description = "ptrace, kvm or auto (KVM when usable, else ptrace)", DefaultValueFactory = _ => "auto" };
-        platform.AcceptOnlyFromAmong("ptrace", "kvm", "auto");
+        var platform = new Option<string>("--platform") { Description = "ptrace, systrap, kvm or auto (KVM when usable and fast, else systrap, else ptrace)", DefaultValueFactory = _ => "auto" };
+        platform.AcceptOnlyFromAmong("ptrace", "systrap", "kvm", "auto");
         var network = new Option<string>("--network") { Description = "none (the default: a loopback network of the sandbox's own) or host (the host's sockets: see README)", DefaultValueFactory = _ => "none" };
         var strace = new Option<bool>("--strace") { Description = "print every system call like strace" };
         var debug = new Option<bool>("--debug") { Description = "print Sentry's own notes on stderr (unsupported system calls, the platform auto chose)" };

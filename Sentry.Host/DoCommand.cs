@@ -86,7 +86,12 @@ public static class DoCommand
                     sandbox.SignalInit(n);
                 }));
             try { return MainThreadStackFits() ? sandbox.RunOnCallingThread() : sandbox.Run(); }
-            finally { foreach (var f in forward) f.Dispose(); }
+            finally
+            {
+                foreach (var f in forward) f.Dispose();
+                // A platform that broke under the sandbox (a stub died) ended it: say why, always.
+                if (platform.Failure is { } failure) Console.Error.WriteLine($"sentry: platform {platform.Name} failed: {failure}");
+            }
         }
         catch (SandboxStartException e)
         {

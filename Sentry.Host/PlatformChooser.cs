@@ -1,15 +1,17 @@
 using Sentry.Platform;
 using Sentry.Platform.Kvm;
 using Sentry.Platform.Ptrace;
+using Sentry.Platform.Systrap;
 
 namespace Sentry.Host;
 
 /// <summary>
 /// Chooses the platform for --platform: "kvm" needs a usable /dev/kvm, "ptrace" needs ptrace,
-/// "auto" prefers KVM and says on one line of the log (stderr with --debug) why it took ptrace
-/// instead (KVM unavailable, or a KVM that is slower than ptrace, see
-/// <see cref="KvmPlatform.SlowerThanPtraceReason"/>). A platform that cannot be had is an error:
-/// that line goes to <c>errors</c> whatever the log is.
+/// "systrap" needs seccomp filters and SIGSYS (probed by starting one stub). "auto" prefers KVM,
+/// else systrap, else ptrace, and says on one line of the log (stderr with --debug) why it took
+/// what it took (KVM unavailable, or a KVM that is slower than the trap platforms, see
+/// <see cref="KvmPlatform.SlowerThanPtraceReason"/>; systrap refused by the host). A platform that
+/// cannot be had is an error: that line goes to <c>errors</c> whatever the log is.
 /// </summary>
 public static class PlatformChooser
 {
@@ -25,25 +27,48 @@ public static class PlatformChooser
             }
             case "ptrace":
                 return NewPtrace(errors);
+            case "systrap":
+            {
+                var systrap = NewSystrap(out string? why);
+                if (systrap == null) errors.WriteLine($"sentry: platform systrap unavailable: {why}");
+                return systrap;
+            }
             default:
             {
-                // auto picks the faster platform: KVM, unless it cannot run here or runs slower.
+                // auto picks the fastest platform: KVM, unless it cannot run here or runs slower
+                // than the trap platforms; then systrap (a system call costs a signal and two
+                // handoffs through shared memory) unless the host refuses seccomp; then ptrace.
                 if (DeviceProblem() is { } missing)
-                {
-                    log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {missing})");
-                    return NewPtrace(errors);
-                }
+                    return Fallback($"kvm unavailable: {missing}", errors, log);
                 if (KvmPlatform.SlowerThanPtraceReason() is { } slower)
-                {
-                    log.WriteLine($"sentry: using platform ptrace ({slower}; --platform=kvm selects it anyway)");
-                    return NewPtrace(errors);
-                }
+                    return Fallback($"{slower}; --platform=kvm selects it anyway", errors, log);
                 var kvm = NewKvm(out string? why);
                 if (kvm != null) return kvm;
-                log.WriteLine($"sentry: using platform ptrace (kvm unavailable: {why})");
-                return NewPtrace(errors);
+                return Fallback($"kvm unavailable: {why}", errors, log);
             }
         }
+    }
+
+    /// <summary>auto without KVM: systrap when the host lets it run, else ptrace; the reason goes to the log.</summary>
+    static IPlatform? Fallback(string noKvm, TextWriter errors, TextWriter log)
+    {
+        var systrap = NewSystrap(out string? why);
+        if (systrap != null)
+        {
+            log.WriteLine($"sentry: using platform systrap ({noKvm})");
+            return systrap;
+        }
+        log.WriteLine($"sentry: using platform ptrace ({noKvm}; systrap unavailable: {why})");
+        return NewPtrace(errors);
+    }
+
+    /// <summary>The systrap platform, or null with the reason: the probe starts one stub, which installs its filter and answers.</summary>
+    static IPlatform? NewSystrap(out string? why)
+    {
+        why = SystrapPlatform.Probe();
+        if (why != null) return null;
+        try { return new SystrapPlatform(); }
+        catch (Exception e) { why = e.Message; return null; }
     }
 
     static IPlatform? NewPtrace(TextWriter errors)

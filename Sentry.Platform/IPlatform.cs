@@ -25,6 +25,12 @@ public interface IPlatform : IDisposable
     /// <summary>Creates an execution context bound to the calling thread.</summary>
     IContext NewContext();
 
+    /// <summary>
+    /// Why the platform stopped working under the sandbox (a stub process died or stopped answering),
+    /// or null. The sandbox then ends its processes; the host says this once, whatever the log is.
+    /// </summary>
+    string? Failure => null;
+
     /// <summary>Host system calls this platform itself makes (names as in unistd_64.h), for Sentry's seccomp allowlist.</summary>
     IReadOnlyList<string> HostSyscalls { get; }
 }

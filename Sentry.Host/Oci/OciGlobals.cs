@@ -21,7 +21,7 @@ public sealed record OciGlobals(string Root, OciLog Log, bool Debug, string Plat
         // Engines that cannot pass runtime flags (containerd's runc shim) set SENTRY_PLATFORM on the daemon instead.
         string root = ContainerStore.DefaultRoot, format = "text";
         string platform = Environment.GetEnvironmentVariable("SENTRY_PLATFORM") is { Length: > 0 } fromEnv ? fromEnv : "auto";
-        if (platform is not ("ptrace" or "kvm" or "auto")) problem = $"invalid SENTRY_PLATFORM: {platform} (ptrace, kvm or auto)";
+        if (platform is not ("ptrace" or "systrap" or "kvm" or "auto")) problem = $"invalid SENTRY_PLATFORM: {platform} (ptrace, systrap, kvm or auto)";
         string? log = null;
         bool debug = false;
         int i = 0;
@@ -47,7 +47,7 @@ public sealed record OciGlobals(string Root, OciLog Log, bool Debug, string Plat
                     format = value;
                     break;
                 case "--platform":
-                    if (value is not ("ptrace" or "kvm" or "auto")) problem = $"invalid platform: {value} (ptrace, kvm or auto)";
+                    if (value is not ("ptrace" or "systrap" or "kvm" or "auto")) problem = $"invalid platform: {value} (ptrace, systrap, kvm or auto)";
                     platform = value;
                     break;
             }

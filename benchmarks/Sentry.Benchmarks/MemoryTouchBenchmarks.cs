@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Sentry.Platform.Ptrace;
+using Sentry.Platform.Systrap;
 
 namespace Sentry.Benchmarks;
 
@@ -33,6 +34,10 @@ public class MemoryTouchBenchmarks
     [Benchmark]
     [BenchmarkCategory("ptrace")]
     public int SandboxTouch256MiBPtrace() => SandboxRun.Check(SandboxRun.Run(_program, _args, () => new PtracePlatform()), "touch_memory");
+
+    [Benchmark]
+    [BenchmarkCategory("systrap")]
+    public int SandboxTouch256MiBSystrap() => SandboxRun.Check(SandboxRun.Run(_program, _args, () => new SystrapPlatform()), "touch_memory");
 
     [Benchmark]
     [BenchmarkCategory("kvm")]

@@ -4,6 +4,7 @@ using Microsoft.Win32.SafeHandles;
 using Sentry.Kernel;
 using Sentry.Platform;
 using Sentry.Platform.Ptrace;
+using Sentry.Platform.Systrap;
 
 namespace Sentry.Benchmarks;
 
@@ -18,6 +19,11 @@ namespace Sentry.Benchmarks;
 /// exit (one sandbox, ~20 other syscalls) are spread over the N calls.</item>
 /// <item><see cref="KvmFloorRoundTrip"/> and <see cref="SandboxGetppidKvm"/>: the same on KVM,
 /// left out (with one line saying why) where KVM is unavailable.</item>
+/// <item>systrap and its floors: <see cref="SigsysTrapFloor"/>, a seccomp SECCOMP_RET_TRAP + SIGSYS
+/// handler + rt_sigreturn round trip inside one process; <see cref="ShmHandoffFloor"/>, a token
+/// passed there and back between two processes through shared memory (spin, then a shared futex),
+/// i.e. the two handoffs of one systrap call; <see cref="SystrapFloorRoundTrip"/>, the platform's
+/// own round trip with no kernel behind it; <see cref="SandboxGetppidSystrap"/>, the full sandbox.</item>
 /// </list>
 /// Each case runs in its own process, so one case's thread pinning does not affect another's.
 /// </summary>
@@ -79,6 +85,52 @@ public partial class NullSyscallBenchmarks
     {
         using var platform = new PtracePlatform();
         return Checked(Sandbox.Run(platform, _loop!));
+    }
+
+    // ---- systrap ------------------------------------------------------------------------------
+
+    string? _sigsysTrap, _shmHandoff;
+    SystrapFloor? _systrapFloor;
+
+    [GlobalSetup(Target = nameof(SigsysTrapFloor))]
+    public void SetupSigsysTrap() => _sigsysTrap = CheckedFloor(GuestPrograms.Compile("sigsys_trap"));
+
+    /// <summary>One SIGSYS trap round trip in one process (N per run of the program).</summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    [BenchmarkCategory("systrap")]
+    public int SigsysTrapFloor() => Checked(HostCommand.Run(_sigsysTrap!, N.ToString()));
+
+    [GlobalSetup(Target = nameof(ShmHandoffFloor))]
+    public void SetupShmHandoff() => _shmHandoff = CheckedFloor(GuestPrograms.Compile("shm_handoff"));
+
+    /// <summary>Two handoffs (there and back) between two processes through shared memory.</summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    [BenchmarkCategory("systrap")]
+    public int ShmHandoffFloor() => Checked(HostCommand.Run(_shmHandoff!, N.ToString()));
+
+    [GlobalSetup(Target = nameof(SystrapFloorRoundTrip))]
+    public void SetupSystrapFloor() => _systrapFloor = new SystrapFloor();
+
+    [Benchmark]
+    [BenchmarkCategory("systrap")]
+    public void SystrapFloorRoundTrip() => _systrapFloor!.RoundTrip();
+
+    [GlobalSetup(Target = nameof(SandboxGetppidSystrap))]
+    public void SetupSandboxSystrap() => SetupSandbox(() => new SystrapPlatform());
+
+    [Benchmark(OperationsPerInvoke = N)]
+    [BenchmarkCategory("systrap")]
+    public int SandboxGetppidSystrap()
+    {
+        using var platform = new SystrapPlatform();
+        return Checked(Sandbox.Run(platform, _loop!));
+    }
+
+    static string CheckedFloor(string program)
+    {
+        int status = HostCommand.Run(program, "10");
+        if (status != 0) throw new InvalidOperationException($"{program} 10 exited with status {status}; expected 0 (seccomp refused?)");
+        return program;
     }
 
     // ---- kvm ----------------------------------------------------------------------------------
@@ -148,6 +200,8 @@ public partial class NullSyscallBenchmarks
         _ptraceFloor = null;
         _kvmFloor?.Dispose();
         _kvmFloor = null;
+        _systrapFloor?.Dispose();
+        _systrapFloor = null;
         _devNull?.Dispose();
         _devNull = null;
     }

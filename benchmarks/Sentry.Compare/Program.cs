@@ -32,7 +32,7 @@ if (Hyperfine.Unavailable is { } noHyperfine)
 string scratch = Path.Combine(Path.GetTempPath(), "sentry-compare");
 Directory.CreateDirectory(scratch);
 
-var runners = new List<Runner> { Runner.Native(), Runner.Sentry(sentry, "ptrace"), Runner.Sentry(sentry, "kvm"), Runner.Runsc() };
+var runners = new List<Runner> { Runner.Native(), Runner.Sentry(sentry, "ptrace"), Runner.Sentry(sentry, "systrap"), Runner.Sentry(sentry, "kvm"), Runner.Runsc() };
 foreach (var r in runners) Console.WriteLine(r.Unavailable == null ? $"runner {r.Name}: ok" : $"runner {r.Name}: skipped, {r.Unavailable}");
 var results = Comparison.Run(Workload.All(scratch), runners, runs, Math.Max(0, parse.GetValue(memRunsOpt)), Console.Out);
 Report.Write(results, parse.GetValue(outOpt)!, parse.GetValue(versionOpt)!);

@@ -46,11 +46,22 @@ public sealed class CliFlagTests
         var r = SandboxRunner.Sentry(["do", "--platform=auto", "--debug", "--", "/bin/echo", "ok"]);
         Assert.That(r.ExitCode, Is.Zero, r.Describe());
         Assert.That(r.StdoutText, Is.EqualTo("ok\n"));
-        // auto takes KVM silently when it runs here; falling back to ptrace is said (with --debug) on one line with the reason.
+        // auto takes KVM silently when it runs here; falling back to systrap (or, where the host
+        // refuses seccomp, ptrace) is said (with --debug) on one line with the reason.
         if (Platforms.KvmAvailable && Sentry.Platform.Kvm.KvmPlatform.SlowerThanPtraceReason() == null)
-            Assert.That(r.StderrText, Does.Not.Contain("using platform ptrace"), r.Describe());
+            Assert.That(r.StderrText, Does.Not.Contain("using platform"), r.Describe());
+        else if (Platforms.SystrapAvailable)
+            Assert.That(r.StderrText, Does.Contain("sentry: using platform systrap (").And.Contain("kvm").IgnoreCase, r.Describe());
         else
-            Assert.That(r.StderrText, Does.Contain("sentry: using platform ptrace (").And.Contain("kvm").IgnoreCase, r.Describe());
+            Assert.That(r.StderrText, Does.Contain("sentry: using platform ptrace (").And.Contain("systrap unavailable").IgnoreCase, r.Describe());
+    }
+
+    [Test]
+    public void AutoPlatformSaysNothingWithoutDebug()
+    {
+        var r = SandboxRunner.Sentry(["do", "--platform=auto", "--", "/bin/echo", "ok"]);
+        Assert.That(r.ExitCode, Is.Zero, r.Describe());
+        Assert.That(r.StderrText, Does.Not.Contain("using platform"), r.Describe());
     }
 
     [Test]

@@ -46,7 +46,7 @@ public sealed class DiodLowerTests(string platform) : PlatformFixture(platform)
             int status;
             using (var output = File.Create(outPath))
             {
-                IPlatform p = Platform == "ptrace" ? new Sentry.Platform.Ptrace.PtracePlatform() : new Sentry.Platform.Kvm.KvmPlatform();
+                IPlatform p = Platform switch { "ptrace" => new Sentry.Platform.Ptrace.PtracePlatform(), "systrap" => new Sentry.Platform.Systrap.SystrapPlatform(), _ => new Sentry.Platform.Kvm.KvmPlatform() };
                 using (p)
                     status = Sentry.Kernel.Sandbox.Run(p, new SandboxOptions
                     {

@@ -36,7 +36,7 @@ public sealed class EmbeddingTests(string platform) : PlatformFixture(platform)
                     string outPath = Path.Combine(dir, $"stdout{run}");
                     using (var output = File.Create(outPath))
                     {
-                        IPlatform p = Platform == "ptrace" ? new Sentry.Platform.Ptrace.PtracePlatform() : new Sentry.Platform.Kvm.KvmPlatform();
+                        IPlatform p = Platform switch { "ptrace" => new Sentry.Platform.Ptrace.PtracePlatform(), "systrap" => new Sentry.Platform.Systrap.SystrapPlatform(), _ => new Sentry.Platform.Kvm.KvmPlatform() };
                         using (p)
                         {
                             var sandbox = new Sandbox(p, new SandboxOptions

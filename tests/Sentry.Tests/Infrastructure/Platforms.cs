@@ -6,15 +6,26 @@ namespace Sentry.Tests.Infrastructure;
 /// </summary>
 public static class Platforms
 {
-    public static readonly string[] All = ["ptrace", "kvm"];
+    public static readonly string[] All = ["ptrace", "systrap", "kvm"];
 
     static readonly Lazy<string?> PtraceProblem = new(ProbePtrace);
 
+    /// <summary>
+    /// SENTRY_TEST_PLATFORMS=systrap,ptrace (comma-separated) runs the behaviour tests on those
+    /// platforms only; the others are Ignored saying so. Unset: every platform the host offers.
+    /// </summary>
+    static readonly string[]? Chosen = Environment.GetEnvironmentVariable("SENTRY_TEST_PLATFORMS") is { Length: > 0 } v
+        ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+
     /// <summary>Why <paramref name="platform"/> cannot run here, or null when it can.</summary>
-    public static string? Unavailable(string platform) => platform switch
+    public static string? Unavailable(string platform) =>
+        Chosen != null && !Chosen.Contains(platform) ? $"{platform} not in SENTRY_TEST_PLATFORMS" : Probe(platform);
+
+    static string? Probe(string platform) => platform switch
     {
         "kvm" => KvmProblem(),
         "ptrace" => PtraceProblem.Value,
+        "systrap" => SystrapProblem.Value,
         _ => throw new ArgumentException($"unknown platform {platform}"),
     };
 
@@ -26,6 +37,20 @@ public static class Platforms
     }
 
     public static bool KvmAvailable => KvmProblem() == null;
+
+    public static bool SystrapAvailable => SystrapProblem.Value == null;
+
+    static readonly Lazy<string?> SystrapProblem = new(ProbeSystrap);
+
+    // systrap needs seccomp filters (SECCOMP_RET_TRAP) and SIGSYS delivery: sentry itself says
+    // whether its stub starts here (exit 1 and one line when it cannot).
+    static string? ProbeSystrap()
+    {
+        if (!File.ReadAllText("/proc/self/status").Contains("Seccomp:"))
+            return "systrap unavailable: the host kernel has no seccomp";
+        var r = SandboxRunner.Sentry(["do", "--platform=systrap", "--", "/bin/true"]);
+        return r.ExitCode == 0 ? null : $"systrap unavailable: {r.StderrText.Trim()}";
+    }
 
     static readonly Lazy<string?> KvmProblemOnce = new(ProbeKvm);
 
