@@ -533,7 +533,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     bool MaybeWindowUpdate()
     {
         if (_state is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return false;
-        long free = FreeRcv();
+        long free = Math.Min(FreeRcv(), _rcvWndCap);
         long announced = (int)(_rcvAdv - _rcvNxt);
         if (announced < 0) announced = 0;
         long threshold = Math.Min(2L * _ourMss, RcvCapacity / 2);
