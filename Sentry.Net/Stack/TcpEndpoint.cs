@@ -28,7 +28,7 @@ internal ref struct TcpSeg
 
 /// <summary>
 /// A TCP socket: a listener or one connection. RFC 793/9293 state machine, RFC 6298 RTO, NewReno
-/// (RFC 6582) congestion control, RFC 7323 window scaling (no timestamps), RFC 5961 challenge ACKs,
+/// (RFC 6582) congestion control, RFC 7323 window scaling and timestamps (no SACK), RFC 5961 challenge ACKs,
 /// Nagle, corking, delayed ACKs, keepalive, persist probes, TIME_WAIT.
 /// </summary>
 internal sealed class TcpEndpoint : InetEndpoint
@@ -533,7 +533,7 @@ internal sealed class TcpEndpoint : InetEndpoint
     bool MaybeWindowUpdate()
     {
         if (_state is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return false;
-        long free = FreeRcv();
+        long free = Math.Min(FreeRcv(), _rcvWndCap);
         long announced = (int)(_rcvAdv - _rcvNxt);
         if (announced < 0) announced = 0;
         long threshold = Math.Min(2L * _ourMss, RcvCapacity / 2);

@@ -79,16 +79,18 @@ public sealed class PerfSingleThread
     [Test]
     public void RoundTrip_64B_OneThread()
     {
-        using var s = NetStack.Loopback();
+        using var s = NetworkStack.CreateLoopback();
         var (c, a, l) = Pair(s);
         SetInt(c, IPPROTO_TCP, TCP_NODELAY, 1);
         SetInt(a, IPPROTO_TCP, TCP_NODELAY, 1);
         var msg = new byte[64];
         var buf = new byte[64];
         const int N = 200000;
+        long segs0 = s.Stats.TcpOutSegs;
         for (int round = 0; round < 2; round++)
         {
             var sw = Stopwatch.StartNew();
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             long allocs = GC.GetAllocatedBytesForCurrentThread();
             long misses = 0;
             for (int i = 0; i < N; i++)
@@ -101,7 +103,8 @@ public sealed class PerfSingleThread
                 while ((r = c.Receive(buf, 0, out _, out _)) == -EAGAIN) misses++;
                 if (r != 64) throw new Exception($"recv c {r}");
             }
-            TestContext.Out.WriteLine($"one-thread round trip {sw.Elapsed.TotalMicroseconds / N:F2} us, {(GC.GetAllocatedBytesForCurrentThread() - allocs) / (double)N:F1} B allocated per round trip, {misses} misses");
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+            TestContext.Out.WriteLine($"one-thread round trip {sw.Elapsed.TotalMicroseconds / N:F2} us ({cpu.TotalMicroseconds / N:F2} us CPU), {(GC.GetAllocatedBytesForCurrentThread() - allocs) / (double)N:F1} B allocated per round trip, {misses} misses, {(s.Stats.TcpOutSegs - segs0) / (double)N / (round + 1):F2} segments, retrans {s.Stats.TcpRetransSegs}");
         }
     }
 }

@@ -587,3 +587,61 @@ public sealed class NotificationTests
         Assert.That(from.ToString(), Does.StartWith("[::1]"));
     }
 }
+
+public sealed class TableTests
+{
+    [Test]
+    public void Sockets_ListsListenersConnectionsAndUdp_AsProcNetDoes()
+    {
+        using var s = NetStack.Loopback();
+        var l = Listen(s, AF_INET, out var addr);
+        var (c, a, _) = (Make(s, AF_INET, SOCK_STREAM), (IEndpoint?)null, 0);
+        Assert.That(Connect(c, addr), Is.Zero);
+        a = Accept(l);
+        c.Send("abc"u8, 0, false, default);
+        WaitFor(a, POLLIN);
+        var u = Make(s, AF_INET, SOCK_DGRAM);
+        u.Bind(V4("127.0.0.1", 0));
+        var tcp = s.Sockets(AF_INET, IPPROTO_TCP);
+        Assert.That(tcp.Count(x => x.State == 10 && x.Local == addr), Is.EqualTo(1), "the listener");
+        Assert.That(tcp.Count(x => x.State == 1), Is.EqualTo(2), "both ends");
+        Assert.That(tcp.Single(x => x.State == 1 && x.Local == addr).ReceiveQueue, Is.EqualTo(3));
+        Assert.That(s.Sockets(AF_INET6, IPPROTO_TCP), Is.Empty);
+        var udp = s.Sockets(AF_INET, 17);
+        Assert.That(udp.Count, Is.EqualTo(1));
+        Assert.That(udp[0].State, Is.EqualTo(7));
+        var lo = s.Interfaces.Single();
+        Assert.That(lo.Name, Is.EqualTo("lo"));
+        Assert.That(lo.Counters.RxPackets, Is.Positive);
+        Assert.That(lo.Counters.RxPackets, Is.EqualTo(lo.Counters.TxPackets), "lo counts each packet both ways");
+    }
+
+    [Test]
+    public void ReusePortListeners_ShareTheConnections()
+    {
+        using var s = NetStack.Loopback();
+        var ls = new List<IEndpoint>();
+        ushort port = 0;
+        for (int i = 0; i < 2; i++)
+        {
+            var l = Make(s, AF_INET, SOCK_STREAM);
+            SetInt(l, SOL_SOCKET, SO_REUSEPORT, 1);
+            Assert.That(l.Bind(V4("127.0.0.1", port)), Is.Zero);
+            Assert.That(l.Listen(64), Is.Zero);
+            l.GetLocalAddress(out var la);
+            port = la.Port;
+            ls.Add(l);
+        }
+        for (int i = 0; i < 40; i++)
+        {
+            var c = Make(s, AF_INET, SOCK_STREAM);
+            Assert.That(Connect(c, V4("127.0.0.1", port)), Is.Zero);
+        }
+        int n0 = 0, n1 = 0;
+        while (ls[0].Accept(out _, out _) == 0) n0++;
+        while (ls[1].Accept(out _, out _) == 0) n1++;
+        Assert.That(n0 + n1, Is.EqualTo(40));
+        Assert.That(n0, Is.Positive);
+        Assert.That(n1, Is.Positive);
+    }
+}
