@@ -14,8 +14,8 @@ namespace Sentry.Tests;
 public sealed class InetTests(string platform) : PlatformFixture(platform)
 {
     /// <summary>
-    /// The network modes under test: host sockets now; the lead adds "none" once the user-space
-    /// stack (Sentry.Net.Stack) is wired as the default.
+    /// The network modes under test: the default (Sentry's own TCP/IP stack, loopback only) and
+    /// host sockets.
     /// </summary>
     public static readonly string[] NetworkModes = ["none", "host"];
 
