@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Sentry.Kernel.Fs;
+using static Sentry.Platform.PosixSpawn;
 
 namespace Sentry.Host;
 
@@ -16,12 +17,6 @@ namespace Sentry.Host;
 /// </summary>
 public static unsafe partial class GoferLauncher
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int oflag, uint mode);
     [LibraryImport("libc", SetLastError = true)] private static partial int socketpair(int domain, int type, int protocol, int* sv);
     [LibraryImport("libc")] private static partial int close(int fd);
     [LibraryImport("libc", SetLastError = true)] private static partial int fcntl(int fd, int cmd, int arg);

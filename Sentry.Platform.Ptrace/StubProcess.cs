@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
+using static Sentry.Platform.PosixSpawn;
 
 namespace Sentry.Platform.Ptrace;
 
@@ -11,17 +12,6 @@ namespace Sentry.Platform.Ptrace;
 /// </summary>
 internal sealed unsafe partial class StubProcess : IDisposable
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_init(void* attr);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setflags(void* attr, short flags);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setsigmask(void* attr, void* mask);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_destroy(void* attr);
-    const short POSIX_SPAWN_SETSIGMASK = 0x08;
-
     static readonly object s_imageLock = new();
     static int s_imageFd = -1;
 

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using static Sentry.Platform.Systrap.Layout;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
+using static Sentry.Platform.PosixSpawn;
 
 namespace Sentry.Platform.Systrap;
 
@@ -14,18 +15,7 @@ namespace Sentry.Platform.Systrap;
 /// </summary>
 internal sealed unsafe partial class StubProcess : IDisposable
 {
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_init(void* attr);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setflags(void* attr, short flags);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setsigmask(void* attr, void* mask);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_destroy(void* attr);
     [LibraryImport("libc")] private static partial ulong getauxval(ulong type);
-    const short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGMASK = 0x08;
 
     static readonly object s_imageLock = new();
     static int s_imageFd = -1;
@@ -207,7 +197,6 @@ internal sealed unsafe partial class StubProcess : IDisposable
         slot.WaitEvent(thread: true);
         return slot;
     }
-
 
     /// <summary>Ends the thread of <paramref name="slot"/> (it must be waiting for a command) and recycles the slot once the host says it is gone.</summary>
     public void EndThread(Slot slot)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using static Sentry.Platform.PosixSpawn;
 
 namespace Sentry.Host.Oci;
 
@@ -10,16 +11,6 @@ namespace Sentry.Host.Oci;
 /// </summary>
 public static unsafe partial class SelfSpawn
 {
-    [LibraryImport("libc")] private static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(void* fa, int fd, int newfd);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_init(void* attr);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setflags(void* attr, short flags);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_destroy(void* attr);
-
-    const short POSIX_SPAWN_SETSID = 0x80;
-
     /// <summary>The command that runs this executable: itself, or `dotnet sentry.dll` under `dotnet`.</summary>
     public static List<string> Command()
     {
