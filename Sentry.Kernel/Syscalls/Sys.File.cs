@@ -348,6 +348,11 @@ public static partial class Sys
                 if (t.Mm.Read(a.A2, out int on) < 0) return -Errno.EFAULT;
                 f.Flags = on != 0 ? f.Flags | O_NONBLOCK : f.Flags & ~O_NONBLOCK;
                 return 0;
+            case 0x5452 /* FIOASYNC */:
+                if (t.Mm.Read(a.A2, out int async) < 0) return -Errno.EFAULT;
+                f.Flags = async != 0 ? f.Flags | O_ASYNC : f.Flags & ~O_ASYNC;
+                f.AsyncFor(t.Sandbox)?.Update();
+                return 0;
         }
         return f.Ioctl(t, (uint)a.A1, a.A2);
     }
@@ -371,10 +376,34 @@ public static partial class Sys
                 if ((f.Flags & O_PATH) != 0) return -Errno.EBADF;
                 const int settable = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
                 f.Flags = (f.Flags & ~settable) | ((int)a.A2 & settable);
+                f.AsyncFor(t.Sandbox)?.Update();
                 return 0;
             case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
                 return RecordLock(t, f, (int)a.A1, a.A2);
-            case F_GETOWN: return 0;
+            // Signal-driven I/O: the owner and signal are kept even for a file that cannot raise it
+            // (no poll queue), as Linux keeps them on any file.
+            case F_SETOWN:
+                if (f.AsyncFor(t.Sandbox) is { } setOwn) setOwn.Owner = (int)a.A2;
+                return 0;
+            case F_GETOWN: return f.AsyncFor(t.Sandbox)?.Owner ?? 0;
+            case 10 /* F_SETSIG */:
+                if ((int)a.A2 is < 0 or > 64) return -Errno.EINVAL;
+                if (f.AsyncFor(t.Sandbox) is { } setSig) setSig.Signal = (int)a.A2;
+                return 0;
+            case 11 /* F_GETSIG */: return f.AsyncFor(t.Sandbox)?.Signal ?? 0;
+            // struct f_owner_ex { int type; pid_t pid; }: glibc's F_GETOWN is this call.
+            case 15 /* F_SETOWN_EX */:
+            {
+                if (t.Mm.Read(a.A2, out (int Type, int Pid) ex) < 0) return -Errno.EFAULT;
+                if (ex.Type is < 0 or > 2 || ex.Pid < 0) return -Errno.EINVAL;
+                if (f.AsyncFor(t.Sandbox) is { } setEx) setEx.Owner = ex.Type == 2 /* F_OWNER_PGRP */ ? -ex.Pid : ex.Pid;
+                return 0;
+            }
+            case 16 /* F_GETOWN_EX */:
+            {
+                int owner = f.AsyncFor(t.Sandbox)?.Owner ?? 0;
+                return Put(t, a.A2, (owner < 0 ? 2 : 1, Math.Abs(owner))) < 0 ? -Errno.EFAULT : 0;
+            }
             case F_GET_SEALS: return f.Inode is Fs.TmpfsNode sn && f is Fs.TmpfsFile ? sn.GetSeals() : -Errno.EINVAL;
             case F_ADD_SEALS:
                 if (!f.Writable) return -Errno.EPERM;

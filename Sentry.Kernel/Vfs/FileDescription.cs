@@ -50,6 +50,15 @@ public abstract class FileDescription
     public virtual int Poll(int events) => PollEvents.POLLIN | PollEvents.POLLOUT;
     /// <summary>Where to wait for readiness changes; null when readiness never changes (regular files).</summary>
     public virtual Tasks.WaitQueue? PollQueue => null;
+
+    /// <summary>Signal-driven I/O (O_ASYNC, F_SETOWN, F_SETSIG), made on the first fcntl or ioctl that asks; null for a file without a poll queue.</summary>
+    public AsyncNotify? AsyncFor(Sandbox sandbox)
+    {
+        if (_async != null || PollQueue is not { } queue) return _async;
+        Interlocked.CompareExchange(ref _async, new AsyncNotify(sandbox, this, queue), null);
+        return _async;
+    }
+    AsyncNotify? _async;
     /// <summary>Host fd whose readiness the host must be asked about (stdio), or -1.</summary>
     public virtual int HostPollFd => -1;
 
@@ -86,6 +95,7 @@ public abstract class FileDescription
     {
         if (Interlocked.Decrement(ref _refs) != 0) return;
         LockTable?.DescriptionClosed(this);
+        _async?.Detach();
         EventPoll.Item[]? items = null;
         lock (s_epollItemsLock)
         {
