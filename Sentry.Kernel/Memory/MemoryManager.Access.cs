@@ -36,7 +36,11 @@ public sealed partial class MemoryManager
                 if (pte.Cow && mayWrite)
                     return BreakCow(page) < 0 ? SIGBUS : MapOne(v, page);
                 // Already mapped with the VMA's rights: another thread mapped it while this fault was in
-                // flight (or an mprotect raced it). The caller retries; repeated faults mean a real violation.
+                // flight (or an mprotect raced it). The page is mapped again for this thread: on systrap
+                // the other thread's mapping may still wait in its own queue, to run when it resumes,
+                // which under load can take longer than three retries (the JVM's G1 died of that). The
+                // caller retries; repeated faults mean a real violation.
+                MapOne(v, page);
                 return Spurious;
             }
             ulong limit = FileLimit(v);
