@@ -47,7 +47,9 @@ public sealed unsafe class HostEndpoint : IEndpoint, IEndpointAncillary
         {
             const short events = 1 | 2 | 4 | 0x2000; // POLLIN | POLLPRI | POLLOUT | POLLRDHUP
             long pfd = (uint)_fd | ((long)events << 32);
-            long r = HostSyscall.Call(7 /* poll */, (long)&pfd, 1, 0);
+            // Restarted: a signal to this thread (the runtime's GC, a platform's kick) would
+            // otherwise read as "nothing ready", and an edge-triggered epoll item would miss it.
+            long r = HostSyscall.CallRestarting(7 /* poll */, (long)&pfd, 1, 0);
             return r > 0 ? (int)(ushort)(pfd >> 48) : 0;
         }
     }
