@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Sentry.Platform.Ptrace;
 
 /// <summary>
@@ -11,37 +9,8 @@ namespace Sentry.Platform.Ptrace;
 /// </summary>
 internal static class StubSpawner
 {
-    static readonly BlockingCollection<Action> s_work = new();
-    static readonly Thread s_thread = Start();
-    static int s_threadId;
-
-    static Thread Start()
-    {
-        var t = new Thread(() =>
-        {
-            s_threadId = Environment.CurrentManagedThreadId;
-            foreach (var work in s_work.GetConsumingEnumerable()) work();
-        }) { Name = "sentry-stub-spawner", IsBackground = true };
-        t.Start();
-        return t;
-    }
+    static readonly DedicatedThread s_thread = new("sentry-stub-spawner");
 
     /// <summary>Runs <paramref name="f"/> on the spawner thread and returns its result (exceptions propagate).</summary>
-    public static T Run<T>(Func<T> f)
-    {
-        _ = s_thread;
-        if (Environment.CurrentManagedThreadId == s_threadId) return f();
-        T result = default!;
-        Exception? error = null;
-        using var done = new ManualResetEventSlim();
-        s_work.Add(() =>
-        {
-            try { result = f(); }
-            catch (Exception e) { error = e; }
-            finally { done.Set(); }
-        });
-        done.Wait();
-        if (error != null) throw new InvalidOperationException(error.Message, error);
-        return result;
-    }
+    public static T Run<T>(Func<T> f) => s_thread.Run(f);
 }

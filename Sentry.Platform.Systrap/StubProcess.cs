@@ -55,7 +55,7 @@ internal sealed unsafe partial class StubProcess : IDisposable
         WriteHeader();
         try
         {
-            Pid = Spawner.Run(() => Spawn(memory.Fd, _sharedFd));
+            Pid = s_spawner.Run(() => Spawn(memory.Fd, _sharedFd));
             _pidfd = (int)HostSyscall.Call(434 /* pidfd_open */, Pid, 0);
             // The control thread posts once it is set up (or failed, saying why in SetupError).
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -241,34 +241,5 @@ internal sealed unsafe partial class StubProcess : IDisposable
     }
 
     /// <summary>One long-lived thread that starts every stub (PR_SET_PDEATHSIG fires when the creating thread exits).</summary>
-    static class Spawner
-    {
-        static readonly BlockingCollection<Action> s_work = new();
-        static readonly Thread s_thread = Start();
-
-        static Thread Start()
-        {
-            var t = new Thread(() => { foreach (var w in s_work.GetConsumingEnumerable()) w(); })
-            { Name = "sentry-systrap-spawner", IsBackground = true };
-            t.Start();
-            return t;
-        }
-
-        public static T Run<T>(Func<T> f)
-        {
-            _ = s_thread;
-            T result = default!;
-            Exception? error = null;
-            using var done = new ManualResetEventSlim();
-            s_work.Add(() =>
-            {
-                try { result = f(); }
-                catch (Exception e) { error = e; }
-                finally { done.Set(); }
-            });
-            done.Wait();
-            if (error != null) throw new InvalidOperationException(error.Message, error);
-            return result;
-        }
-    }
+    static readonly DedicatedThread s_spawner = new("sentry-systrap-spawner");
 }
